@@ -1,0 +1,1 @@
+"""Dataset building: reference data, real formations, demo records, importers."""

@@ -1,0 +1,88 @@
+"""Every setting in one place, read from the environment, each with a default and a help text.
+
+A test checks that each setting declared here is documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
+
+
+class SettingError(ValueError):
+    """A setting has a value we cannot use; the message says which and why."""
+
+
+def _setting(env: str, default: Any, help: str) -> Any:
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = _setting(
+        "WIDGET_DATA_DIR", PROJECT_ROOT / "data", "Folder of the reference data files (data/)."
+    )
+    dataset_path: Path = _setting(
+        "WIDGET_DATASET",
+        PROJECT_ROOT / "var" / "dataset.sqlite",
+        "Path of the SQLite dataset the service serves (built on first start if missing).",
+    )
+    reload_interval: float = _setting(
+        "WIDGET_RELOAD_INTERVAL",
+        1.0,
+        "Seconds between checks for a replaced dataset file (0 turns hot reload off).",
+    )
+    source_timeout: float = _setting(
+        "WIDGET_SOURCE_TIMEOUT", 1.5, "Time budget of each search source, in seconds."
+    )
+    search_cache_ttl: float = _setting(
+        "WIDGET_SEARCH_CACHE_TTL", 300.0, "Seconds a search answer stays in the in-process cache."
+    )
+    search_cache_size: int = _setting(
+        "WIDGET_SEARCH_CACHE_SIZE", 2048, "Number of search answers kept in the in-process cache."
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Read settings from the environment; explicit overrides win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            env = f.metadata["env"]
+            if f.name in overrides:
+                values[f.name] = overrides[f.name]
+            elif env in environ:
+                values[f.name] = _convert(env, environ[env], f.default)
+        return cls(**values)
+
+    @staticmethod
+    def documented() -> list[tuple[str, Any, str]]:
+        """(environment variable, default, help) for every setting."""
+        return [(f.metadata["env"], f.default, f.metadata["help"]) for f in fields(Settings)]
+
+
+def _convert(env: str, raw: str, default: Any) -> Any:
+    if isinstance(default, Path):
+        return Path(raw)
+    if isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingError(f"Setting {env!r} has value {raw!r}: not a valid boolean.")
+    if isinstance(default, (int, float)):
+        try:
+            value = type(default)(raw)
+        except ValueError:
+            raise SettingError(
+                f"Setting {env!r} has value {raw!r}: not a valid {type(default).__name__}."
+            ) from None
+        if value < 0:
+            raise SettingError(f"Setting {env!r} has value {raw!r}: must not be negative.")
+        return value
+    return raw

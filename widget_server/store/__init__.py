@@ -1,0 +1,1 @@
+"""The embedded SQLite dataset: schema, writing, read-only access, geographic queries."""

@@ -1,0 +1,110 @@
+"""Read-only access to the dataset file, and hot swapping when the file is replaced.
+
+The file is opened with `mode=ro&immutable=1` (Datasette's pattern): no locks,
+any number of processes can share it.  A new dataset arrives by atomic rename,
+so an open connection keeps reading the old inode until we switch; each request
+takes one `Dataset` snapshot and uses it throughout, so it never mixes old and new.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from widget_server.errors import DatasetUnavailable
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open a dataset file read-only; fails if it does not exist."""
+    if not path.exists():
+        raise FileNotFoundError(f"dataset {path} does not exist; run `widget-server data build`")
+    uri = f"file:{path.resolve()}?mode=ro&immutable=1"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    conn.execute("PRAGMA query_only = 1")
+    return conn
+
+
+@dataclass
+class Dataset:
+    """One opened dataset file and what was derived from it at load time."""
+
+    path: Path
+    conn: sqlite3.Connection
+    meta: dict[str, str]
+    file_id: tuple[int, int, int]  # (device, inode, mtime_ns): changes when the file is replaced
+    extensions: dict[str, Any] = field(default_factory=dict)
+    _local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def version(self) -> str:
+        return self.meta.get("version", "unknown")
+
+    def thread_connection(self) -> sqlite3.Connection:
+        """A connection for the calling thread (sources run in worker threads)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect_readonly(self.path)
+            self._local.conn = conn
+        return conn
+
+    def counts(self) -> dict[str, int]:
+        return {k[len("count."):]: int(v) for k, v in self.meta.items() if k.startswith("count.")}
+
+
+def _file_id(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_mtime_ns)
+
+
+def open_dataset(path: Path, loaders: dict[str, Callable[[sqlite3.Connection], Any]]) -> Dataset:
+    """Open `path` and run each loader (e.g. build the autocomplete indexes) on it."""
+    file_id = _file_id(path)
+    conn = connect_readonly(path)
+    meta = dict(conn.execute("SELECT key, value FROM meta"))
+    dataset = Dataset(path=path, conn=conn, meta=meta, file_id=file_id)
+    for name, load in loaders.items():
+        dataset.extensions[name] = load(conn)
+    return dataset
+
+
+class DatasetHolder:
+    """Holds the current Dataset and swaps in a new one when the file is replaced."""
+
+    def __init__(self, path: Path, loaders: dict[str, Callable[[sqlite3.Connection], Any]],
+                 reload_interval: float = 1.0) -> None:
+        self.path = path
+        self.loaders = loaders
+        self.reload_interval = reload_interval
+        self._current: Dataset | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    def load(self) -> Dataset:
+        self._current = open_dataset(self.path, self.loaders)
+        self._checked_at = time.monotonic()
+        return self._current
+
+    def get(self) -> Dataset:
+        """The dataset to use for one request (reloaded first if the file changed)."""
+        current = self._current
+        if current is None:
+            raise DatasetUnavailable("le jeu de données n'est pas chargé")
+        if self.reload_interval and time.monotonic() - self._checked_at >= self.reload_interval:
+            self._maybe_reload(current)
+        return self._current or current
+
+    def _maybe_reload(self, current: Dataset) -> None:
+        with self._lock:
+            self._checked_at = time.monotonic()
+            try:
+                if _file_id(self.path) == current.file_id:
+                    return
+                self._current = open_dataset(self.path, self.loaders)
+            except (OSError, sqlite3.Error):
+                # A file being replaced or unreadable: keep serving what we have.
+                return

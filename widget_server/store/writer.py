@@ -1,0 +1,64 @@
+"""Writing items (formations, offers, recruiters) and their R*Tree entries into a dataset being built."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Iterable, Mapping
+
+from widget_server.store.schema import ITEM_KINDS
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})") if row[1] != "id"]
+
+
+def insert_items(conn: sqlite3.Connection, kind: str, records: Iterable[Mapping[str, Any]]) -> int:
+    """Insert item records (dicts keyed by column name; missing columns are NULL).
+
+    `romes` may be a list or a comma-separated string.  Returns the number inserted.
+    R*Tree entries are added by index_items() once all items of a kind are in.
+    """
+    if kind not in ITEM_KINDS:
+        raise ValueError(f"unknown item kind {kind!r}")
+    cols = _columns(conn, kind)
+    sql = f"INSERT INTO {kind}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    n = 0
+    batch: list[tuple[Any, ...]] = []
+    for record in records:
+        values = []
+        for c in cols:
+            v = record.get(c)
+            if c == "romes" and not isinstance(v, str):
+                v = ",".join(v or ())
+            elif c == "demo":
+                v = 1 if v else 0
+            values.append(v)
+        batch.append(tuple(values))
+        if len(batch) >= 5000:
+            conn.executemany(sql, batch)
+            n += len(batch)
+            batch.clear()
+    conn.executemany(sql, batch)
+    return n + len(batch)
+
+
+def index_items(conn: sqlite3.Connection, kind: str) -> int:
+    """(Re)build the R*Tree of one kind: one entry per (item, ROME code) of a known ROME."""
+    if kind not in ITEM_KINDS:
+        raise ValueError(f"unknown item kind {kind!r}")
+    geo = f"{kind}_geo"
+    conn.execute(f"DELETE FROM {geo}")
+    family = dict(conn.execute("SELECT code, family FROM rome"))
+    rows = []
+    next_id = 1
+    for item_id, romes, lat, lon in conn.execute(
+        f"SELECT id, romes, latitude, longitude FROM {kind} ORDER BY id"
+    ):
+        for code in romes.split(","):
+            fam = family.get(code)
+            if fam is None:
+                continue
+            rows.append((next_id, fam, fam, lat, lat, lon, lon, item_id, code))
+            next_id += 1
+    conn.executemany(f"INSERT INTO {geo} VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    return len(rows)
