@@ -1,0 +1,25 @@
+"""Shared fixtures: one default dataset built per test session, reused read-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from widget_server.ingest.build import build_dataset
+from widget_server.settings import PROJECT_ROOT
+
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def dataset_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default dataset, built once for the whole session. Never write to it."""
+    path = tmp_path_factory.mktemp("dataset") / "dataset.sqlite"
+    build_dataset(DATA_DIR, path)
+    return path
