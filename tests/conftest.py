@@ -23,3 +23,16 @@ def dataset_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("dataset") / "dataset.sqlite"
     build_dataset(DATA_DIR, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def client(dataset_path: Path):
+    """A test client of the app serving the session dataset (lifespan run once)."""
+    from starlette.testclient import TestClient
+
+    from widget_server.app import create_app
+    from widget_server.settings import Settings
+
+    app = create_app(Settings.from_env({}, dataset_path=dataset_path, reload_interval=0.0))
+    with TestClient(app) as test_client:
+        yield test_client

@@ -1,0 +1,1 @@
+"""Lookups people type into first: métiers (ROME, job titles, diplomas) and places (communes)."""

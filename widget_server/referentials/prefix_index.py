@@ -1,0 +1,56 @@
+"""Word-prefix search over a fixed list of entries: every query word must start a word of the entry.
+
+Built once per dataset load.  The vocabulary is sorted so that the words a
+prefix covers form one contiguous slice (found by bisection); the entries of the
+shortest prefixes, which cover the most words, are cached because autocomplete
+asks for them on every keystroke.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import Iterable, Sequence
+
+from cachetools import LRUCache
+
+
+class PrefixIndex:
+    def __init__(self, entry_words: Sequence[Iterable[str]], cache_size: int = 4096) -> None:
+        postings: dict[str, set[int]] = {}
+        for entry_id, ws in enumerate(entry_words):
+            for w in ws:
+                postings.setdefault(w, set()).add(entry_id)
+        self._vocab = sorted(postings)
+        self._postings = [frozenset(postings[w]) for w in self._vocab]
+        self._exact = dict(zip(self._vocab, self._postings))
+        self._cache: LRUCache[str, frozenset[int]] = LRUCache(cache_size)
+
+    def entries_with_prefix(self, prefix: str) -> frozenset[int]:
+        """Ids of the entries having a word that starts with `prefix`."""
+        cached = self._cache.get(prefix)
+        if cached is not None:
+            return cached
+        lo = bisect_left(self._vocab, prefix)
+        hi = bisect_left(self._vocab, prefix + "\x7f", lo)
+        if hi - lo == 1:
+            found = self._postings[lo]
+        else:
+            found = frozenset().union(*self._postings[lo:hi])
+        self._cache[prefix] = found
+        return found
+
+    def entries_with_word(self, word: str) -> frozenset[int]:
+        """Ids of the entries having exactly this word."""
+        return self._exact.get(word, frozenset())
+
+    def search(self, query_words: Sequence[str]) -> set[int]:
+        """Ids of the entries where every query word starts some word."""
+        if not query_words:
+            return set()
+        sets = sorted((self.entries_with_prefix(w) for w in query_words), key=len)
+        result = set(sets[0])
+        for s in sets[1:]:
+            result &= s
+            if not result:
+                break
+        return result
