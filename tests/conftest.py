@@ -28,11 +28,28 @@ def dataset_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def client(dataset_path: Path):
     """A test client of the app serving the session dataset (lifespan run once)."""
-    from starlette.testclient import TestClient
-
     from widget_server.app import create_app
     from widget_server.settings import Settings
 
     app = create_app(Settings.from_env({}, dataset_path=dataset_path, reload_interval=0.0))
-    with TestClient(app) as test_client:
+    with ContractCheckingClient(app) as test_client:
         yield test_client
+
+
+def make_client(app):
+    """A test client whose every JSON response is validated against the OpenAPI contract."""
+    return ContractCheckingClient(app)
+
+
+from starlette.testclient import TestClient  # noqa: E402
+
+
+class ContractCheckingClient(TestClient):
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        from urllib.parse import urlsplit
+
+        from contract import check_response
+
+        response = super().request(method, url, *args, **kwargs)
+        check_response(method, urlsplit(str(response.request.url)).path, response)
+        return response

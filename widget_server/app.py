@@ -11,16 +11,32 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from widget_server.callers import CallerStats
 from widget_server.errors import MethodNotAllowed, NotFound, ServiceError
+from widget_server.query import TYPES
 from widget_server.referentials.communes import CommuneIndex
 from widget_server.referentials.metiers import MetierIndex
 from widget_server.settings import Settings
+from widget_server.sources.base import Source
+from widget_server.sources.envelopes import EnvelopeBuilder
+from widget_server.sources.store import StoreSource
 from widget_server.store.database import DatasetHolder
-from widget_server.web import health, lookups
+from widget_server.web import docs, health, lookups
 from widget_server.web.responses import error_response, service_error_handler
+from widget_server.web.search_api import SearchEndpoint
+
+
+def _rome_parents(conn: Any) -> dict[str, str]:
+    return dict(conn.execute("SELECT code, parent FROM rome"))
+
 
 # What every loaded dataset gets derived from it, once, at load time.
-DATASET_LOADERS: dict[str, Any] = {"metiers": MetierIndex, "communes": CommuneIndex}
+DATASET_LOADERS: dict[str, Any] = {
+    "metiers": MetierIndex,
+    "communes": CommuneIndex,
+    "envelopes": EnvelopeBuilder,
+    "rome_parents": _rome_parents,
+}
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
@@ -38,18 +54,32 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
     return error_response(ServiceError())
 
 
-def routes() -> list[Route]:
+def routes(search: Any = None) -> list[Route]:
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/api/v1/search", search.handle if search else _unconfigured, methods=["GET"]),
         Route("/api/v1/metiers", lookups.metiers, methods=["GET"]),
         Route("/api/v1/communes", lookups.communes, methods=["GET"]),
         Route("/api/v1/communes/reverse", lookups.communes_reverse, methods=["GET"]),
+        Route("/api/openapi.json", docs.openapi_json, methods=["GET"]),
+        Route("/api/docs", docs.api_docs, methods=["GET"]),
     ]
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+async def _unconfigured(request: Request) -> Response:
+    raise ServiceError(503, "not_configured", "La recherche n'est pas configurée.")
+
+
+def default_sources() -> dict[str, Source]:
+    return {bucket: StoreSource(bucket) for bucket in TYPES}
+
+
+def create_app(settings: Settings | None = None, sources: dict[str, Source] | None = None) -> Starlette:
+    """The application. `sources` replaces the default embedded sources (tests use it)."""
     settings = settings or Settings.from_env()
     datasets = DatasetHolder(settings.dataset_path, DATASET_LOADERS, settings.reload_interval)
+    search = SearchEndpoint(sources or default_sources(), settings.source_timeout,
+                            settings.search_cache_ttl, settings.search_cache_size)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -57,7 +87,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
 
     app = Starlette(
-        routes=routes(),
+        routes=routes(search),
         lifespan=lifespan,
         exception_handlers={
             ServiceError: service_error_handler,
@@ -67,4 +97,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.datasets = datasets
+    app.state.search = search
+    app.state.caller_stats = CallerStats()
     return app

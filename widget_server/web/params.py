@@ -22,7 +22,9 @@ class ParamReader:
         self._seen: set[str] = set()
 
     def error(self, param: str, code: str, message: str) -> None:
-        self.errors.append(ParameterError(param, code, message))
+        problem = ParameterError(param, code, message)
+        if problem not in self.errors:
+            self.errors.append(problem)
 
     def raw(self, name: str) -> tuple[str, str | None]:
         """(name the caller used, value) for a canonical name or one of its aliases."""

@@ -1,0 +1,87 @@
+"""The pairing formula on hand-made cases whose right order is obvious."""
+
+from __future__ import annotations
+
+from widget_server.combinations import best_pairs, pair_score
+
+PARENTS = {"D1102": "D1102", "D1108": "D1102", "D1104": "D1104"}
+LEARNER = (45.0, 5.0)
+
+
+def at(km_north: float, km_east: float = 0.0) -> tuple[float, float]:
+    """A point this many km north/east of the learner (small distances, flat enough)."""
+    return (LEARNER[0] + km_north / 111.195, LEARNER[1] + km_east / (111.195 * 0.7071))
+
+
+def item(kind: str, key: str, where: tuple[float, float], romes=("D1102",), score: float = 50.0) -> dict:
+    base = {"type": kind, "id": f"{kind}:{key}", "romes": [{"code": r, "label": r} for r in romes],
+            "place": {"latitude": where[0], "longitude": where[1]}, "demo": False}
+    if kind == "recruiter":
+        base["recruiter"] = {"hiring_score": score}
+    return base
+
+
+def order(pairs):
+    return [(p["formation"]["id"].split(":")[1], p["employer"]["id"].split(":")[1]) for p in pairs]
+
+
+def test_nearer_pair_first():
+    f_near, f_far = item("formation", "near", at(2)), item("formation", "far", at(25))
+    job = item("offer", "job", at(3))
+    assert order(best_pairs([f_far, f_near], [job], LEARNER, PARENTS)) == [("near", "job"), ("far", "job")]
+
+
+def test_places_close_to_each_other_beat_places_on_opposite_sides():
+    # Same distances from the learner, but one pair is 2 km apart and the other 20 km.
+    formation = item("formation", "f", at(10))
+    together = item("offer", "together", at(11))
+    opposite = item("offer", "opposite", at(-10))
+    assert order(best_pairs([formation], [opposite, together], LEARNER, PARENTS))[0] == ("f", "together")
+
+
+def test_a_real_offer_comes_before_a_prediction():
+    formation = item("formation", "f", at(1))
+    offer = item("offer", "offer", at(20))
+    sure_bet = item("recruiter", "predicted", at(1), score=100)
+    assert order(best_pairs([formation], [sure_bet, offer], LEARNER, PARENTS)) == [("f", "offer"), ("f", "predicted")]
+
+
+def test_higher_hiring_score_wins_between_equally_placed_recruiters():
+    formation = item("formation", "f", at(1))
+    weak, strong = item("recruiter", "weak", at(5), score=20), item("recruiter", "strong", at(5, 0.001), score=90)
+    assert order(best_pairs([formation], [weak, strong], LEARNER, PARENTS))[0] == ("f", "strong")
+
+
+def test_only_the_same_rome_family_is_paired():
+    bakery_school = item("formation", "bakery", at(1), romes=("D1108",))      # v4 child of D1102
+    pastry_job = item("offer", "pastry", at(1), romes=("D1104",))
+    bakery_job = item("offer", "bakery-job", at(2), romes=("D1102",))
+    assert order(best_pairs([bakery_school], [pastry_job, bakery_job], LEARNER, PARENTS)) == [("bakery", "bakery-job")]
+
+
+def test_at_most_three_pairs_per_formation_and_per_employer_and_ten_in_all():
+    formations = [item("formation", f"f{i}", at(i)) for i in range(6)]
+    employers = [item("offer", f"o{i}", at(i + 0.5)) for i in range(6)]
+    pairs = best_pairs(formations, employers, LEARNER, PARENTS)
+    assert len(pairs) == 10
+    for side in ("formation", "employer"):
+        counts = {}
+        for p in pairs:
+            counts[p[side]["id"]] = counts.get(p[side]["id"], 0) + 1
+        assert max(counts.values()) <= 3
+
+
+def test_the_documented_formula():
+    formation, job = item("formation", "f", at(10)), item("offer", "job", at(0))
+    score, distances = pair_score(formation, job, LEARNER)
+    travel = 0.4 * 10 + 0.4 * 0 + 0.2 * 10
+    assert abs(score - (0.6 / (1 + travel / 10) + 0.4)) < 0.01
+    assert distances["learner_to_formation_km"] == 10.0 and distances["learner_to_employer_km"] == 0.0
+
+
+def test_france_wide_uses_the_distance_between_the_two_places():
+    formation = item("formation", "f", at(100))
+    near_it, far_from_it = item("offer", "near", at(101)), item("offer", "far", at(0))
+    pairs = best_pairs([formation], [far_from_it, near_it], None, PARENTS)
+    assert order(pairs)[0] == ("f", "near")
+    assert pairs[0]["distances"]["learner_to_formation_km"] is None

@@ -1,0 +1,239 @@
+"""GET /api/v1/search through HTTP, on a hand-made dataset whose right answers are obvious."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from conftest import make_client
+from datasets import GRENOBLE, LYON, PARIS, VIENNE, VILLEURBANNE, build, formation, offer, recruiter
+from widget_server.app import create_app, default_sources
+from widget_server.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory, data_dir):
+    path = tmp_path_factory.mktemp("search") / "small.sqlite"
+    return build(
+        path, data_dir,
+        formations=[
+            formation("lyon-cap", LYON, ["D1102"], level=3, title="CAP boulanger Lyon"),
+            formation("villeurbanne-bp", VILLEURBANNE, ["D1102"], level=4, title="BP boulanger Villeurbanne"),
+            formation("vienne-cap", VIENNE, ["D1102"], level=3),
+            formation("grenoble-cap", GRENOBLE, ["D1102"], level=3),
+            formation("paris-patisserie", PARIS, ["D1104"], level=3),
+        ],
+        offers=[
+            offer("old", VILLEURBANNE, ["D1102"], created_at="2026-10-01"),
+            offer("new", VIENNE, ["D1102"], created_at="2026-11-20"),
+            offer("chef", LYON, ["D1108"], created_at="2026-11-10"),   # v4 child of D1102
+        ],
+        recruiters=[
+            recruiter("near", LYON, ["D1102"], score=40),
+            recruiter("far", GRENOBLE, ["D1102"], score=90),
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def search_client(small_dataset):
+    app = create_app(Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0))
+    with make_client(app) as client:
+        yield client
+
+
+def search(client, **params):
+    params.setdefault("caller", "test-suite")
+    response = client.get("/api/v1/search", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def ids(bucket):
+    return [r["id"].split(":", 1)[1] for r in bucket["results"]]
+
+
+def test_nearest_first_within_the_radius(search_client):
+    body = search(search_client, romes="D1102", latitude=LYON[0], longitude=LYON[1], radius=30)
+    assert ids(body["formations"]) == ["lyon-cap", "villeurbanne-bp", "vienne-cap"]
+    distances = [r["place"]["distance_km"] for r in body["formations"]["results"]]
+    assert distances == sorted(distances) and distances[0] < 1 and 20 < distances[-1] < 30
+    assert body["formations"]["count"] == 3 and body["formations"]["next_page"] is None
+    assert ids(body["recruiters"]) == ["near"]
+    assert body["meta"]["radius_km"] == 30 and body["meta"]["fallbacks"] == []
+
+
+def test_a_v3_code_matches_its_v4_children_and_back(search_client):
+    body = search(search_client, romes="D1102", insee="69123", types="offers")
+    assert "chef" in ids(body["offers"])
+    body = search(search_client, romes="D1108", insee="69123", types="formations")
+    assert "lyon-cap" in ids(body["formations"])   # tagged with the parent D1102
+    body = search(search_client, romes="D1104", insee="69123", types="formations", radius=200)
+    assert ids(body["formations"]) == [] or "lyon-cap" not in ids(body["formations"])
+
+
+def test_the_query_is_echoed_normalised(search_client):
+    body = search(search_client, romes="d1102", postal_code="69003", radius=10)
+    q = body["query"]
+    assert q["romes"] == [{"code": "D1102", "label": "Boulanger / Boulangère"}]
+    assert q["place"]["commune"]["name"] == "Lyon" and q["place"]["given_by"] == "postal_code"
+    assert q["types"] == ["formations", "offers", "recruiters"]
+
+
+def test_envelope_has_everything_a_result_needs(search_client):
+    body = search(search_client, romes="D1102", insee="69123")
+    item = body["recruiters"]["results"][0]
+    assert item["type"] == "recruiter" and item["demo"] is True
+    assert item["company"]["naf_label"] and item["company"]["size"] == "10 à 19 salariés"
+    assert item["recruiter"]["hiring_band"] == "moyen"
+    offer_item = body["offers"]["results"][0]
+    assert offer_item["offer"]["contract_label"] == "Apprentissage"
+    assert body["meta"]["demo"] is True
+
+
+def test_sort_by_date_puts_the_newest_offer_first(search_client):
+    body = search(search_client, romes="D1102", insee="69123", types="offers", sort="date")
+    assert ids(body["offers"]) == ["new", "chef", "old"]
+
+
+def test_sort_by_relevance_weighs_the_hiring_score(search_client):
+    body = search(search_client, romes="D1102", insee="69123", types="recruiters", sort="relevance", radius=200)
+    # "far" is 95 km away in a 200 km radius with score 90; "near" is on the spot with 40.
+    assert ids(body["recruiters"]) == ["far", "near"] or ids(body["recruiters"]) == ["near", "far"]
+    scores = {"near": 0.5 * 1 + 0.5 * 0.4, "far": 0.5 * (1 - 95 / 200) + 0.5 * 0.9}
+    assert ids(body["recruiters"])[0] == max(scores, key=scores.get)
+
+
+def test_paging(search_client):
+    first = search(search_client, romes="D1102", insee="69123", types="formations", limit=2)
+    assert ids(first["formations"]) == ["lyon-cap", "villeurbanne-bp"] and first["formations"]["next_page"] == 2
+    second = search(search_client, romes="D1102", insee="69123", types="formations", limit=2, page=2)
+    assert ids(second["formations"]) == ["vienne-cap"] and second["formations"]["next_page"] is None
+
+
+def test_diploma_filters_formations(search_client):
+    body = search(search_client, romes="D1102", insee="69123", types="formations", diploma=4)
+    assert ids(body["formations"]) == ["villeurbanne-bp"]
+    lba_style = search(search_client, romes="D1102", insee="69123", types="formations", diploma="4 (BAC...)")
+    assert ids(lba_style["formations"]) == ["villeurbanne-bp"]
+
+
+def test_formations_fall_back_to_the_nearest_in_france(search_client):
+    body = search(search_client, romes="D1104", insee="69123", radius=10, types="formations")
+    assert ids(body["formations"]) == ["paris-patisserie"]
+    assert body["formations"]["results"][0]["place"]["distance_km"] > 350
+    assert body["meta"]["fallbacks"] == ["formations_nearest_france"]
+
+
+def test_an_empty_answer_suggests_a_radius(search_client):
+    body = search(search_client, romes="D1102", latitude=45.3, longitude=5.6, radius=10, types="offers,recruiters")
+    assert body["offers"]["count"] == 0 and body["recruiters"]["count"] == 0
+    assert body["meta"]["suggested_radius_km"] == 60
+
+
+def test_france_wide_without_a_place(search_client):
+    body = search(search_client, romes="D1102", types="offers,recruiters")
+    assert body["query"]["place"] is None and body["meta"]["radius_km"] is None
+    assert ids(body["offers"]) == ["new", "chef", "old"]          # newest first
+    assert ids(body["recruiters"]) == ["far", "near"]             # best hiring score first
+    assert body["offers"]["results"][0]["place"]["distance_km"] is None
+
+
+def test_la_bonne_alternance_aliases(search_client):
+    ours = search(search_client, romes="D1102", latitude=LYON[0], longitude=LYON[1], types="formations,offers")
+    theirs = search(search_client, romes="D1102", lat=LYON[0], lon=LYON[1], sources="formations,offres")
+    assert ours["formations"] == theirs["formations"] and ours["offers"] == theirs["offers"]
+    assert "recruiters" not in theirs
+    by_zip = search(search_client, romes="D1102", zipcode="69003", sources="lba")
+    assert list(k for k in by_zip if k in ("formations", "offers", "recruiters")) == ["recruiters"]
+
+
+def test_combinations_pair_nearby_places(search_client):
+    body = search(search_client, romes="D1102", insee="69123")
+    pairs = body["combinations"]
+    assert pairs and len(pairs) <= 10
+    assert pairs[0]["employer"]["type"] == "offer"       # offers before predictions
+    kinds = [p["employer"]["type"] for p in pairs]
+    assert kinds == sorted(kinds, key=lambda k: k != "offer")
+    per_formation = {}
+    for p in pairs:
+        per_formation[p["formation"]["id"]] = per_formation.get(p["formation"]["id"], 0) + 1
+    assert max(per_formation.values()) <= 3
+
+
+@pytest.mark.parametrize("params,named", [
+    ({}, ["caller", "romes"]),
+    ({"caller": "x", "romes": "D1102", "insee": "99999"}, ["insee"]),
+    ({"caller": "x", "romes": "D1102", "postal_code": "00000"}, ["postal_code"]),
+    ({"caller": "x", "romes": "D1102", "insee": "69123", "postal_code": "69003"}, ["postal_code"]),
+    ({"caller": "x", "romes": "D1102", "latitude": "45"}, ["longitude"]),
+    ({"caller": "x", "romes": "A0000"}, ["romes"]),
+    ({"caller": "x", "romes": ",".join(f"D11{i:02d}" for i in range(21))}, ["romes"]),
+    ({"caller": "x" * 101, "romes": "D1102"}, ["caller"]),
+    ({"caller": "x", "romes": "D1102", "sources": "foo"}, ["sources"]),
+    ({"caller": "x", "romes": "D1102", "types": "offres"}, ["types"]),
+    ({"caller": "x", "romes": "D1102", "rayon": "10"}, ["rayon"]),
+])
+def test_parameter_errors(search_client, params, named):
+    response = search_client.get("/api/v1/search", params=params)
+    assert response.status_code == 400
+    assert [d["param"] for d in response.json()["error"]["details"]] == named
+
+
+class FailingSource:
+    bucket = "offers"
+
+    async def search(self, dataset, query):
+        raise RuntimeError("upstream exploded")
+
+
+class HangingSource:
+    bucket = "recruiters"
+
+    async def search(self, dataset, query):
+        await asyncio.sleep(30)
+
+
+def test_a_failing_or_hanging_source_leaves_the_others_answering(small_dataset):
+    sources = default_sources() | {"offers": FailingSource(), "recruiters": HangingSource()}
+    settings = Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0, source_timeout=0.3)
+    with make_client(create_app(settings, sources)) as client:
+        started = time.perf_counter()
+        body = search(client, romes="D1102", insee="69123")
+        elapsed = time.perf_counter() - started
+    assert elapsed < 0.3 * 1.1 + 0.2
+    assert body["formations"]["count"] == 3
+    assert body["offers"] == {"error": {"code": "source_error", "message": body["offers"]["error"]["message"]}}
+    assert body["recruiters"]["error"]["code"] == "source_timeout"
+    assert "upstream exploded" not in str(body)
+
+
+def test_identical_queries_are_cached_with_etag_and_304(search_client):
+    params = {"caller": "cache-test", "romes": "D1102", "insee": "69123", "radius": 31}
+    first = search_client.get("/api/v1/search", params=params)
+    second = search_client.get("/api/v1/search", params={**params, "caller": "other-caller"})
+    assert first.json()["meta"].get("cached") is None and second.json()["meta"]["cached"] is True
+    assert second.json()["query"]["caller"] == "other-caller"
+    assert first.headers["etag"] == second.headers["etag"]
+    assert "max-age" in first.headers["cache-control"]
+    revalidated = search_client.get("/api/v1/search", params=params, headers={"If-None-Match": first.headers["etag"]})
+    assert revalidated.status_code == 304 and revalidated.content == b""
+    different = search_client.get("/api/v1/search", params={**params, "radius": 32})
+    assert different.headers["etag"] != first.headers["etag"]
+
+
+def test_caller_counters(search_client):
+    search(search_client, caller="counted", romes="D1102", insee="69123")
+    search_client.get("/api/v1/search", params={"caller": "counted", "romes": "bad"})
+    stats = search_client.app.state.caller_stats.snapshot()["counted"]
+    assert stats["requests"] == 2 and stats["errors"] == 1 and stats["results"] > 0
+
+
+def test_openapi_and_docs_are_served(search_client):
+    spec = search_client.get("/api/openapi.json").json()
+    assert spec["openapi"].startswith("3.1") and "/api/v1/search" in spec["paths"]
+    page = search_client.get("/api/docs")
+    assert page.status_code == 200 and "/api/v1/search" in page.text
+    assert "<script" not in page.text and "http" not in page.text.split("<body>")[0].replace("http-equiv", "")

@@ -1,0 +1,138 @@
+"""The combined search: run the sources concurrently, each within its time budget, and assemble one answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Mapping
+
+import anyio
+
+from widget_server.combinations import best_pairs
+from widget_server.query import SearchQuery
+from widget_server.sources.base import Source, SourceResult
+from widget_server.store.database import Dataset
+from widget_server.store.geo import find_nearby
+
+log = logging.getLogger(__name__)
+
+SUGGESTED_RADII = (60, 100, 150, 200)
+_SOURCE_ERRORS = {
+    "source_timeout": "Cette source n'a pas répondu à temps ; les autres résultats restent valables.",
+    "source_error": "Cette source est momentanément indisponible ; les autres résultats restent valables.",
+}
+
+
+class SourceFailure(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+async def _guarded(source: Source, dataset: Dataset, query: SearchQuery, budget_s: float) -> SourceResult | SourceFailure:
+    try:
+        async with asyncio.timeout(budget_s):
+            return await source.search(dataset, query)
+    except TimeoutError:
+        log.warning("source %s timed out after %.2f s", source.bucket, budget_s)
+        return SourceFailure("source_timeout")
+    except Exception:  # one failing source must not take the others down
+        log.exception("source %s failed", source.bucket)
+        return SourceFailure("source_error")
+
+
+async def run_search(dataset: Dataset, query: SearchQuery, sources: Mapping[str, Source],
+                     budget_s: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    buckets = [t for t in query.types if t in sources]
+    outcomes = await asyncio.gather(*(_guarded(sources[b], dataset, query, budget_s) for b in buckets))
+    results = dict(zip(buckets, outcomes))
+
+    body: dict[str, Any] = {"query": describe_query(dataset, query)}
+    fallbacks = []
+    for bucket in buckets:
+        outcome = results[bucket]
+        if isinstance(outcome, SourceFailure):
+            body[bucket] = {"error": {"code": outcome.code, "message": _SOURCE_ERRORS[outcome.code]}}
+            continue
+        end = query.page * query.limit
+        body[bucket] = {"count": outcome.count, "results": outcome.items,
+                        "next_page": query.page + 1 if end < outcome.count else None}
+        if outcome.fallback:
+            fallbacks.append(outcome.fallback)
+
+    body["combinations"] = _combinations(dataset, query, results)
+    suggested = None
+    if query.centre is not None and _all_empty(results):
+        suggested = await anyio.to_thread.run_sync(_suggest_radius, dataset, query)
+    body["meta"] = {
+        "took_ms": round((time.perf_counter() - started) * 1000, 1),
+        "dataset_version": dataset.version,
+        "demo": _has_demo(body, buckets),
+        "radius_km": query.radius_km if query.centre is not None else None,
+        "fallbacks": fallbacks,
+        "suggested_radius_km": suggested,
+    }
+    return body
+
+
+def describe_query(dataset: Dataset, query: SearchQuery) -> dict[str, Any]:
+    labels = dataset.extensions["envelopes"].rome_labels
+    place = None
+    if query.centre is not None:
+        c = query.centre.commune
+        place = {
+            "given_by": query.centre.given_by,
+            "latitude": query.centre.latitude, "longitude": query.centre.longitude,
+            "commune": None if c is None else {"name": c.name, "insee": c.insee,
+                                               "postal_codes": list(c.postal_codes),
+                                               "department": {"code": c.dept_code, "name": c.dept_name}},
+        }
+    return {
+        "caller": query.caller,
+        "romes": [{"code": r, "label": labels.get(r, r)} for r in query.romes],
+        "place": place, "radius_km": query.radius_km, "types": list(query.types),
+        "diploma": query.diploma, "sort": query.sort, "limit": query.limit, "page": query.page,
+    }
+
+
+def _combinations(dataset: Dataset, query: SearchQuery, results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    formations = results.get("formations")
+    if not isinstance(formations, SourceResult) or not formations.candidates:
+        return []
+    employers = []
+    for bucket in ("offers", "recruiters"):
+        outcome = results.get(bucket)
+        if isinstance(outcome, SourceResult):
+            employers.extend(outcome.candidates)
+    learner = None if query.centre is None else (query.centre.latitude, query.centre.longitude)
+    parents = dataset.extensions["rome_parents"]
+    return best_pairs(formations.candidates, employers, learner, parents)
+
+
+def _all_empty(results: Mapping[str, Any]) -> bool:
+    return all(isinstance(r, SourceResult) and r.count == 0 for r in results.values())
+
+
+def _suggest_radius(dataset: Dataset, query: SearchQuery) -> int | None:
+    """The smallest larger radius at which the search would find something."""
+    assert query.centre is not None
+    conn = dataset.thread_connection()
+    kinds = {"formations": "formation", "offers": "offer", "recruiters": "recruiter"}
+    for radius in SUGGESTED_RADII:
+        if radius <= query.radius_km:
+            continue
+        for bucket in query.types:
+            if find_nearby(conn, kinds[bucket], query.romes, query.centre.latitude,
+                           query.centre.longitude, radius):
+                return radius
+    return None
+
+
+def _has_demo(body: Mapping[str, Any], buckets: list[str]) -> bool:
+    for bucket in buckets:
+        for item in body[bucket].get("results", ()):
+            if item["demo"]:
+                return True
+    return any(p["formation"]["demo"] or p["employer"]["demo"] for p in body["combinations"])

@@ -1,0 +1,1 @@
+"""Search sources: one module per source, each behind the same small interface."""

@@ -1,0 +1,123 @@
+"""Search sources backed by the embedded dataset (formations, offers, recruiters).
+
+Ordering per `sort`:
+- distance: nearest first (France-wide: offers newest first, recruiters by hiring
+  score, formations in catalogue order);
+- date: offers newest first (others have no date: nearest first);
+- relevance: a 0..1 score, highest first: proximity = 1 - distance / radius
+  (0.5 France-wide); offers 0.5 proximity + 0.5 freshness (1 - age / 60 days);
+  recruiters 0.5 proximity + 0.5 hiring score / 100; formations proximity alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Callable
+
+import anyio
+
+from widget_server.query import SearchQuery
+from widget_server.sources.base import SourceResult
+from widget_server.sources.envelopes import EnvelopeBuilder, fetch_rows
+from widget_server.store.database import Dataset
+from widget_server.store.geo import find_nearby
+
+CANDIDATES = 30                 # items per kind offered to the combinations
+FALLBACK_FORMATIONS = 5         # nearest formations France-wide when the radius holds none
+FRESHNESS_DAYS = 60
+
+_KIND = {"formations": "formation", "offers": "offer", "recruiters": "recruiter"}
+_ATTRIBUTE = {"offer": "created_at", "recruiter": "hiring_score"}
+
+
+class StoreSource:
+    def __init__(self, bucket: str, today: Callable[[], dt.date] = dt.date.today) -> None:
+        self.bucket = bucket
+        self.kind = _KIND[bucket]
+        self.today = today
+
+    async def search(self, dataset: Dataset, query: SearchQuery) -> SourceResult:
+        # SQLite work runs in a worker thread so that a slow query cannot stall the event loop.
+        return await anyio.to_thread.run_sync(self.search_sync, dataset, query, abandon_on_cancel=True)
+
+    def search_sync(self, dataset: Dataset, query: SearchQuery) -> SourceResult:
+        conn = dataset.thread_connection()
+        where, params = self._filter(query)
+        centre = query.centre
+        lat, lon = (centre.latitude, centre.longitude) if centre else (None, None)
+        matches = find_nearby(conn, self.kind, query.romes, lat, lon,
+                              query.radius_km if centre else None, where=where, params=params)
+        fallback = None
+        if not matches and centre is not None and self.kind == "formation":
+            # Nobody should leave with nothing: show the nearest trainings in France, and say so.
+            matches = find_nearby(conn, self.kind, query.romes, lat, lon, 2000.0,
+                                  where=where, params=params)[:FALLBACK_FORMATIONS]
+            fallback = "formations_nearest_france" if matches else None
+        by_distance = matches if centre else self._france_wide_order(conn, matches)
+        ordered = self._order(conn, by_distance, query)
+        start = (query.page - 1) * query.limit
+        page = ordered[start:start + query.limit]
+        candidates = by_distance[:CANDIDATES]
+        distances = dict(matches)
+        rows = fetch_rows(conn, self.kind, {i for i, _ in page} | {i for i, _ in candidates})
+        builder: EnvelopeBuilder = dataset.extensions["envelopes"]
+        make = getattr(builder, self.kind)
+        return SourceResult(
+            items=[make(rows[i], distances[i]) for i, _ in page],
+            count=len(matches),
+            candidates=[make(rows[i], distances[i]) for i, _ in candidates],
+            fallback=fallback,
+        )
+
+    def _filter(self, query: SearchQuery) -> tuple[str, tuple[Any, ...]]:
+        if query.diploma is None:
+            return "", ()
+        if self.kind == "formation":
+            return "i.level = ?", (query.diploma,)
+        if self.kind == "offer":
+            return "(i.level IS NULL OR i.level = ?)", (query.diploma,)
+        return "", ()
+
+    def _attributes(self, conn: Any, ids: list[int]) -> dict[int, Any]:
+        column = _ATTRIBUTE.get(self.kind)
+        if column is None or not ids:
+            return {}
+        return dict(conn.execute(
+            f"SELECT id, {column} FROM {self.kind} WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),)))
+
+    def _france_wide_order(self, conn: Any, matches: list[tuple[int, float | None]]) -> list[tuple[int, float | None]]:
+        values = self._attributes(conn, [i for i, _ in matches])
+        if not values:
+            return matches
+        return sorted(matches, key=lambda m: (_desc(values.get(m[0])), m[0]))
+
+    def _order(self, conn: Any, matches: list[tuple[int, float | None]], query: SearchQuery) -> list[tuple[int, float | None]]:
+        if query.sort == "date" and self.kind == "offer":
+            created = self._attributes(conn, [i for i, _ in matches])
+            return sorted(matches, key=lambda m: (_desc(created.get(m[0])), m[1] or 0.0, m[0]))
+        if query.sort == "relevance":
+            values = self._attributes(conn, [i for i, _ in matches])
+            score = lambda m: self._relevance(m[1], values.get(m[0]), query)  # noqa: E731
+            return sorted(matches, key=lambda m: (-score(m), m[1] or 0.0, m[0]))
+        return matches
+
+    def _relevance(self, distance: float | None, value: Any, query: SearchQuery) -> float:
+        proximity = 0.5 if distance is None else max(0.0, 1.0 - distance / query.radius_km)
+        if self.kind == "offer" and value:
+            age = (self.today() - dt.date.fromisoformat(value[:10])).days
+            freshness = min(1.0, max(0.0, 1.0 - age / FRESHNESS_DAYS))
+            return 0.5 * proximity + 0.5 * freshness
+        if self.kind == "recruiter" and value is not None:
+            return 0.5 * proximity + 0.5 * float(value) / 100
+        return proximity
+
+
+def _desc(value: Any) -> Any:
+    """Sort key putting larger values (later dates, higher scores) first, missing ones last."""
+    if value is None:
+        return (1, 0)
+    if isinstance(value, str):
+        return (0, tuple(-ord(c) for c in value))
+    return (0, -value)
