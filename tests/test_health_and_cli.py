@@ -44,8 +44,11 @@ def test_cli_rejects_a_bad_setting():
 
 
 def test_every_setting_is_documented_in_the_readme():
+    from widget_server.sources.france_travail import FranceTravailSettings
+
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    missing = [env for env, _, _ in Settings.documented() if f"`{env}`" not in readme]
+    declared = Settings.documented() + FranceTravailSettings.documented()
+    missing = [env for env, _, _ in declared if f"`{env}`" not in readme]
     assert missing == []
 
 

@@ -19,6 +19,8 @@ from widget_server.referentials.metiers import MetierIndex
 from widget_server.settings import Settings
 from widget_server.sources.base import Source
 from widget_server.sources.envelopes import EnvelopeBuilder
+from widget_server.sources.france_travail import FranceTravailSettings, FranceTravailSource
+from widget_server.sources.offers_live import OffersWithFranceTravail
 from widget_server.sources.store import StoreSource
 from widget_server.store.database import DatasetHolder
 from widget_server.web import docs, health, lookups
@@ -74,17 +76,30 @@ def default_sources() -> dict[str, Source]:
     return {bucket: StoreSource(bucket) for bucket in TYPES}
 
 
-def create_app(settings: Settings | None = None, sources: dict[str, Source] | None = None) -> Starlette:
-    """The application. `sources` replaces the default embedded sources (tests use it)."""
+def create_app(settings: Settings | None = None, sources: dict[str, Source] | None = None,
+               france_travail: FranceTravailSettings | None = None) -> Starlette:
+    """The application. `sources` replaces the default embedded sources (tests use it);
+    France Travail's live offers join the offers bucket when its credentials are set."""
     settings = settings or Settings.from_env()
+    france_travail = france_travail or FranceTravailSettings.from_env()
     datasets = DatasetHolder(settings.dataset_path, DATASET_LOADERS, settings.reload_interval)
-    search = SearchEndpoint(sources or default_sources(), settings.source_timeout,
+    active_sources = sources or default_sources()
+    search = SearchEndpoint(active_sources, settings.source_timeout,
                             settings.search_cache_ttl, settings.search_cache_size)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        datasets.load()
-        yield
+        dataset = datasets.load()
+        live = None
+        if france_travail.enabled:
+            # Created here, on the loop that will use its connections.
+            live = FranceTravailSource(france_travail, dataset.extensions["envelopes"].rome_labels)
+            active_sources["offers"] = OffersWithFranceTravail(live, france_travail.mode, settings.source_timeout)
+        try:
+            yield
+        finally:
+            if live is not None:
+                await live.aclose()
 
     app = Starlette(
         routes=routes(search),

@@ -72,7 +72,9 @@ def _bucket(item: str) -> dict[str, Any]:
     return {"oneOf": [
         _obj({"count": {"type": "integer", "minimum": 0},
               "results": {"type": "array", "items": _ref(item)},
-              "next_page": NULLABLE_INT}),
+              "next_page": NULLABLE_INT,
+              "warning": _obj({"code": {"type": "string"}, "message": {"type": "string"}})},
+             required=["count", "results", "next_page"]),
         SOURCE_ERROR,
     ]}
 

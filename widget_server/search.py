@@ -59,6 +59,8 @@ async def run_search(dataset: Dataset, query: SearchQuery, sources: Mapping[str,
         end = query.page * query.limit
         body[bucket] = {"count": outcome.count, "results": outcome.items,
                         "next_page": query.page + 1 if end < outcome.count else None}
+        if outcome.warning:
+            body[bucket]["warning"] = outcome.warning
         if outcome.fallback:
             fallbacks.append(outcome.fallback)
 

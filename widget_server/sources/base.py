@@ -18,6 +18,7 @@ class SourceResult:
     count: int                        # all matches
     candidates: list[Item] = field(default_factory=list)   # nearest few, for combinations
     fallback: str | None = None       # e.g. "formations_nearest_france" when the radius held none
+    warning: dict[str, str] | None = None   # {code, message}: answered, but with a part missing
 
 
 class Source(Protocol):
