@@ -120,15 +120,15 @@ def _all_empty(results: Mapping[str, Any]) -> bool:
 def _suggest_radius(dataset: Dataset, query: SearchQuery) -> int | None:
     """The smallest larger radius at which the search would find something."""
     assert query.centre is not None
-    conn = dataset.thread_connection()
     kinds = {"formations": "formation", "offers": "offer", "recruiters": "recruiter"}
-    for radius in SUGGESTED_RADII:
-        if radius <= query.radius_km:
-            continue
-        for bucket in query.types:
-            if find_nearby(conn, kinds[bucket], query.romes, query.centre.latitude,
-                           query.centre.longitude, radius):
-                return radius
+    with dataset.connection() as conn:
+        for radius in SUGGESTED_RADII:
+            if radius <= query.radius_km:
+                continue
+            for bucket in query.types:
+                if find_nearby(conn, kinds[bucket], query.romes, query.centre.latitude,
+                               query.centre.longitude, radius):
+                    return radius
     return None
 
 

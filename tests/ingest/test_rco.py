@@ -57,7 +57,7 @@ def test_coverage_targets_on_the_real_file(parsed) -> None:
     without = sum(v for k, v in report.notes.items() if k.startswith("no_rome:"))
     assert without == sum(1 for r in records if not r["romes"])
     # The file repeats one row verbatim (lines 520 and 521): the copy is dropped, not fatal.
-    assert [(r.line, r.reason) for r in report.rejects] == [(521, "duplicate_row")]
+    assert [(r.line, r.reason) for r in report.rejects] == [(521, "duplicate")]
 
 
 def test_records_are_well_formed(parsed, refs: Referentials) -> None:
@@ -134,7 +134,7 @@ def test_broken_rows_are_rejected_with_line_and_reason(broken_csv, refs, links) 
     records, report = parse_rco(path, refs, "import", links=links)
     assert report.read == 8 and report.kept == 4
     assert [(r.line, r.reason) for r in report.rejects] == [
-        (3, "no_coordinates"), (6, "no_identifier"), (7, "duplicate_row"), (10, "no_title"),
+        (3, "no_coordinates"), (6, "missing_id"), (7, "duplicate"), (10, "missing_title"),
     ]
     assert "99999" in report.rejects[0].message and "commune introuvable" in report.rejects[0].message
     assert "ligne 2" in report.rejects[2].message
@@ -194,6 +194,6 @@ def test_build_records_the_facts(dataset_path: Path) -> None:
     assert int(meta["formations_rco.with_coordinates"]) == count
     assert int(meta["formations_rco.with_rome"]) >= 0.85 * int(meta["formations_rco.read"])
     reasons = json.loads(meta["formations_rco.reasons"])
-    assert reasons["rejected"] == {"duplicate_row": 1}
+    assert reasons["rejected"] == {"duplicate": 1}
     assert sum(reasons["no_rome"].values()) == count - int(meta["formations_rco.with_rome"])
     assert source == (7470, "RCO 2020-06-25")

@@ -253,15 +253,15 @@ class _Rows:
             return " ".join(fields[i].split()) if i is not None and i < len(fields) else ""
 
         if (same := self.first_line.setdefault(tuple(f.strip() for f in fields), line)) != line:
-            report.reject(line, "duplicate_row", f"Ligne {line} identique à la ligne {same} : ignorée.")
+            report.reject(line, "duplicate", f"Ligne {line} identique à la ligne {same} : ignorée.")
             return None
         af = get("af")
         if not af:
-            report.reject(line, "no_identifier", f"Ligne {line} : numéro d'action de formation (numeroAf) absent.")
+            report.reject(line, "missing_id", f"Ligne {line} : numéro d'action de formation (numeroAf) absent.")
             return None
         title = get("title") or get("diploma_label")
         if not title:
-            report.reject(line, "no_title", f"Ligne {line} : ni nom de formation ni intitulé de diplôme.")
+            report.reject(line, "missing_title", f"Ligne {line} : ni nom de formation ni intitulé de diplôme.")
             return None
         insee, postal = get("insee"), get("postal")
         postal = postal.zfill(5) if postal.isdigit() else postal

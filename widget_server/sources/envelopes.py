@@ -89,12 +89,9 @@ def fetch_rows(conn: sqlite3.Connection, table: str, ids: Iterable[int]) -> dict
     id_list = list(ids)
     if not id_list:
         return {}
-    previous = conn.row_factory
-    conn.row_factory = sqlite3.Row
-    try:
-        rows = conn.execute(
-            f"SELECT * FROM {table} WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(id_list),)
-        ).fetchall()
-    finally:
-        conn.row_factory = previous
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    rows = cursor.execute(
+        f"SELECT * FROM {table} WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(id_list),)
+    ).fetchall()
     return {row["id"]: row for row in rows}

@@ -42,7 +42,10 @@ class StoreSource:
         return await anyio.to_thread.run_sync(self.search_sync, dataset, query, abandon_on_cancel=True)
 
     def search_sync(self, dataset: Dataset, query: SearchQuery) -> SourceResult:
-        conn = dataset.thread_connection()
+        with dataset.connection() as conn:
+            return self._search(conn, dataset, query)
+
+    def _search(self, conn: Any, dataset: Dataset, query: SearchQuery) -> SourceResult:
         where, params = self._filter(query)
         centre = query.centre
         lat, lon = (centre.latitude, centre.longitude) if centre else (None, None)

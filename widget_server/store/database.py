@@ -8,13 +8,20 @@ takes one `Dataset` snapshot and uses it throughout, so it never mixes old and n
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
+
+# Connections opened with each dataset for worker threads (search sources run
+# in threads).  They are opened together with the main one, before anything can
+# replace the file, so every connection of a snapshot reads the same inode.
+POOL_SIZE = 6
 
 from widget_server.errors import DatasetUnavailable
 
@@ -38,19 +45,20 @@ class Dataset:
     meta: dict[str, str]
     file_id: tuple[int, int, int]  # (device, inode, mtime_ns): changes when the file is replaced
     extensions: dict[str, Any] = field(default_factory=dict)
-    _local: threading.local = field(default_factory=threading.local)
+    pool: "queue.Queue[sqlite3.Connection]" = field(default_factory=queue.Queue)
 
     @property
     def version(self) -> str:
         return self.meta.get("version", "unknown")
 
-    def thread_connection(self) -> sqlite3.Connection:
-        """A connection for the calling thread (sources run in worker threads)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect_readonly(self.path)
-            self._local.conn = conn
-        return conn
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """Borrow one of this snapshot's connections for the calling thread."""
+        conn = self.pool.get()
+        try:
+            yield conn
+        finally:
+            self.pool.put(conn)
 
     def counts(self) -> dict[str, int]:
         return {k[len("count."):]: int(v) for k, v in self.meta.items() if k.startswith("count.")}
@@ -61,12 +69,28 @@ def _file_id(path: Path) -> tuple[int, int, int]:
     return (st.st_dev, st.st_ino, st.st_mtime_ns)
 
 
+def _open_snapshot(path: Path) -> tuple[tuple[int, int, int], list[sqlite3.Connection]]:
+    """All the connections of one snapshot, guaranteed to read the same file."""
+    for _ in range(5):
+        before = _file_id(path)
+        conns = [connect_readonly(path) for _ in range(POOL_SIZE + 1)]
+        for conn in conns:
+            conn.execute("SELECT count(*) FROM meta").fetchone()
+        if _file_id(path) == before:
+            return before, conns
+        for conn in conns:   # replaced while we were opening: start again
+            conn.close()
+    raise sqlite3.OperationalError(f"dataset {path} keeps changing; try again")
+
+
 def open_dataset(path: Path, loaders: dict[str, Callable[[sqlite3.Connection], Any]]) -> Dataset:
     """Open `path` and run each loader (e.g. build the autocomplete indexes) on it."""
-    file_id = _file_id(path)
-    conn = connect_readonly(path)
+    file_id, conns = _open_snapshot(path)
+    conn = conns[0]
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     dataset = Dataset(path=path, conn=conn, meta=meta, file_id=file_id)
+    for extra in conns[1:]:
+        dataset.pool.put(extra)
     for name, load in loaders.items():
         dataset.extensions[name] = load(conn)
     return dataset
