@@ -84,10 +84,8 @@ def _info(settings: Settings, as_json: bool) -> int:
 
 
 def _add_import_parser(data_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    try:
-        from widget_server.ingest.importer import add_import_arguments
-    except ImportError:
-        return
+    from widget_server.ingest.importer import add_import_arguments
+
     add_import_arguments(data_sub.add_parser("import", help="import real data into the dataset (atomically)"))
 
 

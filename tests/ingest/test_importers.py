@@ -290,7 +290,7 @@ def test_unusable_files_are_refused_and_the_dataset_is_untouched(served: Path, t
 def test_a_failure_while_writing_leaves_the_dataset_untouched(served: Path, monkeypatch) -> None:
     from widget_server.ingest import importer
 
-    def broken(conn, meta):
+    def broken(conn, meta, kinds=()):
         raise sqlite3.OperationalError("disk I/O error")
 
     before = digest(served)

@@ -8,6 +8,7 @@ dataset where the service looks for one.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import sqlite3
 import time
@@ -27,19 +28,11 @@ BuildStep = Callable[[sqlite3.Connection, Path, Referentials, str], dict[str, st
 
 
 def build_steps() -> list[tuple[str, BuildStep]]:
-    """The item-filling steps, in order (imported lazily: they are heavier modules)."""
-    steps: list[tuple[str, BuildStep]] = []
-    try:
-        from widget_server.ingest.rco import build_step as rco_step
-        steps.append(("formations_rco", rco_step))
-    except ImportError:
-        pass
-    try:
-        from widget_server.ingest.demo import build_step as demo_step
-        steps.append(("demo", demo_step))
-    except ImportError:
-        pass
-    return steps
+    """The item-filling steps, in order: the real formations, then the demo records."""
+    from widget_server.ingest.demo import build_step as demo_step
+    from widget_server.ingest.rco import build_step as rco_step
+
+    return [("formations_rco", rco_step), ("demo", demo_step)]
 
 
 def temporary_path(destination: Path) -> Path:
@@ -92,9 +85,12 @@ def _fill(conn: sqlite3.Connection, data_dir: Path, scale: str,
     return meta
 
 
-def finalize(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
-    """Index items, count rows and stamp a content version (shared by build and import)."""
-    for kind in ITEM_KINDS:
+def finalize(conn: sqlite3.Connection, meta: dict[str, str], kinds: tuple[str, ...] = ITEM_KINDS) -> None:
+    """Index items, count rows and stamp a content version (shared by build and import).
+
+    `kinds`: the item kinds whose R*Tree must be rebuilt (an import changes one kind only).
+    """
+    for kind in kinds:
         index_items(conn, kind)
     for table in ("rome", "appellation", "diploma", "commune", "naf", *ITEM_KINDS):
         meta[f"count.{table}"] = str(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -106,6 +102,5 @@ def finalize(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
     digest = conn.execute(
         "SELECT group_concat(name || ':' || sha256, ';') FROM (SELECT * FROM source_file ORDER BY name)"
     ).fetchone()[0] or ""
-    import hashlib
     counts = ";".join(f"{k}={v}" for k, v in sorted(meta.items()) if k.startswith("count."))
     meta["version"] = hashlib.sha256(f"{digest}|{counts}|{meta.get('scale')}".encode()).hexdigest()[:12]

@@ -197,7 +197,7 @@ def _write_copy(src: sqlite3.Connection, tmp: Path, table: str, fmt: str, file: 
             "mode": "replace" if replace else "append", "read": report.read, "kept": report.kept,
             "rejected": len(report.rejects), "reasons": report.reasons(), "notes": dict(sorted(report.notes.items())),
         }, ensure_ascii=False, sort_keys=True)
-        finalize(dst, meta)
+        finalize(dst, meta, kinds=(table,))   # only this kind changed: the others keep their index
         dst.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
         dst.commit()
         problem = dst.execute("PRAGMA quick_check").fetchone()[0]

@@ -43,22 +43,17 @@ def insert_items(conn: sqlite3.Connection, kind: str, records: Iterable[Mapping[
 
 
 def index_items(conn: sqlite3.Connection, kind: str) -> int:
-    """(Re)build the R*Tree of one kind: one entry per (item, ROME code) of a known ROME."""
+    """(Re)build the R*Tree of one kind: one entry per (item, ROME code) of a known ROME.
+
+    Entries go in sorted by (family, latitude band, longitude) so that the tree's
+    nodes are spatially tight within a family (see store/geo.py and
+    bench/RESULTS-store.md: a 30 km probe then reads a few nodes, not the family).
+    """
+    from widget_server.store.geo import geo_entries   # the query and the layout live together
+
     if kind not in ITEM_KINDS:
         raise ValueError(f"unknown item kind {kind!r}")
-    geo = f"{kind}_geo"
-    conn.execute(f"DELETE FROM {geo}")
-    family = dict(conn.execute("SELECT code, family FROM rome"))
-    rows = []
-    next_id = 1
-    for item_id, romes, lat, lon in conn.execute(
-        f"SELECT id, romes, latitude, longitude FROM {kind} ORDER BY id"
-    ):
-        for code in romes.split(","):
-            fam = family.get(code)
-            if fam is None:
-                continue
-            rows.append((next_id, fam, fam, lat, lat, lon, lon, item_id, code))
-            next_id += 1
-    conn.executemany(f"INSERT INTO {geo} VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    conn.execute(f"DELETE FROM {kind}_geo")
+    rows = list(geo_entries(conn, kind))
+    conn.executemany(f"INSERT INTO {kind}_geo VALUES (?,?,?,?,?,?,?,?,?)", rows)
     return len(rows)
