@@ -117,7 +117,7 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "WIDGET_DATASET": str(args.dataset), **BENCH_ENV}
     server = subprocess.Popen(cli + ["serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=30) as client:

@@ -19,7 +19,7 @@ from widget_server import __version__
 from widget_server.ingest.reference import load_reference
 from widget_server.ingest.referentials import Referentials
 from widget_server.store.schema import ITEM_KINDS, ITEMS_DDL, REFERENCE_DDL, SCHEMA_VERSION
-from widget_server.store.writer import index_items
+from widget_server.store.writer import index_items, renumber_items
 
 SCALES = ("default", "national")
 
@@ -91,6 +91,7 @@ def finalize(conn: sqlite3.Connection, meta: dict[str, str], kinds: tuple[str, .
     `kinds`: the item kinds whose R*Tree must be rebuilt (an import changes one kind only).
     """
     for kind in kinds:
+        renumber_items(conn, kind)
         index_items(conn, kind)
     for table in ("rome", "appellation", "diploma", "commune", "naf", *ITEM_KINDS):
         meta[f"count.{table}"] = str(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -103,4 +104,5 @@ def finalize(conn: sqlite3.Connection, meta: dict[str, str], kinds: tuple[str, .
         "SELECT group_concat(name || ':' || sha256, ';') FROM (SELECT * FROM source_file ORDER BY name)"
     ).fetchone()[0] or ""
     counts = ";".join(f"{k}={v}" for k, v in sorted(meta.items()) if k.startswith("count."))
-    meta["version"] = hashlib.sha256(f"{digest}|{counts}|{meta.get('scale')}".encode()).hexdigest()[:12]
+    meta["version"] = hashlib.sha256(
+        f"{digest}|{counts}|{meta.get('scale')}|schema {SCHEMA_VERSION}".encode()).hexdigest()[:12]

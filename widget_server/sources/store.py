@@ -21,7 +21,7 @@ from widget_server.query import SearchQuery
 from widget_server.sources.base import SourceResult
 from widget_server.sources.envelopes import EnvelopeBuilder, fetch_rows
 from widget_server.store.database import Dataset
-from widget_server.store.geo import find_nearby
+from widget_server.store.geo import find_nearby, france_wide
 
 CANDIDATES = 30                 # items per kind offered to the combinations
 FALLBACK_FORMATIONS = 5         # nearest formations France-wide when the radius holds none
@@ -48,16 +48,17 @@ class StoreSource:
     def _search(self, conn: Any, dataset: Dataset, query: SearchQuery) -> SourceResult:
         where, params = self._filter(query)
         centre = query.centre
-        lat, lon = (centre.latitude, centre.longitude) if centre else (None, None)
-        matches = find_nearby(conn, self.kind, query.romes, lat, lon,
-                              query.radius_km if centre else None, where=where, params=params)
+        if centre is None:
+            return self._france_wide(conn, dataset, query, where, params)
+        lat, lon = centre.latitude, centre.longitude
+        matches = find_nearby(conn, self.kind, query.romes, lat, lon, query.radius_km, where=where, params=params)
         fallback = None
         if not matches and centre is not None and self.kind == "formation":
             # Nobody should leave with nothing: show the nearest trainings in France, and say so.
             matches = find_nearby(conn, self.kind, query.romes, lat, lon, 2000.0,
                                   where=where, params=params)[:FALLBACK_FORMATIONS]
             fallback = "formations_nearest_france" if matches else None
-        by_distance = matches if centre else self._france_wide_order(conn, matches)
+        by_distance = matches
         ordered = self._order(conn, by_distance, query)
         start = (query.page - 1) * query.limit
         page = ordered[start:start + query.limit]
@@ -72,6 +73,23 @@ class StoreSource:
             candidates=[make(rows[i], distances[i]) for i, _ in candidates],
             fallback=fallback,
         )
+
+    def _france_wide(self, conn: Any, dataset: Dataset, query: SearchQuery, where: str,
+                     params: tuple[Any, ...]) -> SourceResult:
+        """Without a centre: newest offers, best hiring scores, catalogue order for formations.
+
+        Items are numbered in that order when the dataset is written
+        (store/writer.py, FRANCE_WIDE_ORDER), so the first ids are the answer,
+        whatever the sort (there is no distance to weigh).
+        """
+        start = (query.page - 1) * query.limit
+        count, ids = france_wide(conn, self.kind, query.romes, max(CANDIDATES, start + query.limit),
+                                 where=where, params=params)
+        page, candidates = ids[start:start + query.limit], ids[:CANDIDATES]
+        rows = fetch_rows(conn, self.kind, set(page) | set(candidates))
+        make = getattr(dataset.extensions["envelopes"], self.kind)
+        return SourceResult(items=[make(rows[i], None) for i in page], count=count,
+                            candidates=[make(rows[i], None) for i in candidates])
 
     def _filter(self, query: SearchQuery) -> tuple[str, tuple[Any, ...]]:
         if query.diploma is None:
@@ -89,12 +107,6 @@ class StoreSource:
         return dict(conn.execute(
             f"SELECT id, {column} FROM {self.kind} WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps(ids),)))
-
-    def _france_wide_order(self, conn: Any, matches: list[tuple[int, float | None]]) -> list[tuple[int, float | None]]:
-        values = self._attributes(conn, [i for i, _ in matches])
-        if not values:
-            return matches
-        return sorted(matches, key=lambda m: (_desc(values.get(m[0])), m[0]))
 
     def _order(self, conn: Any, matches: list[tuple[int, float | None]], query: SearchQuery) -> list[tuple[int, float | None]]:
         if query.sort == "date" and self.kind == "offer":

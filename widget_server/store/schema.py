@@ -9,7 +9,7 @@ index probe; the exact code and the item id ride along as auxiliary columns.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 REFERENCE_DDL = """
 CREATE TABLE meta (
@@ -164,6 +164,10 @@ CREATE TABLE offer (
     demo             INTEGER NOT NULL
 );
 CREATE INDEX offer_created ON offer(created_at);
+-- France-wide searches: items by ROME code, in id order (= France-wide order, store/writer.py).
+CREATE TABLE formation_rome (rome TEXT NOT NULL, item_id INTEGER NOT NULL, PRIMARY KEY (rome, item_id)) WITHOUT ROWID;
+CREATE TABLE recruiter_rome (rome TEXT NOT NULL, item_id INTEGER NOT NULL, PRIMARY KEY (rome, item_id)) WITHOUT ROWID;
+CREATE TABLE offer_rome (rome TEXT NOT NULL, item_id INTEGER NOT NULL, PRIMARY KEY (rome, item_id)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE formation_geo USING rtree(id, fam_min, fam_max, lat_min, lat_max, lon_min, lon_max, +item_id, +rome);
 CREATE VIRTUAL TABLE recruiter_geo USING rtree(id, fam_min, fam_max, lat_min, lat_max, lon_min, lon_max, +item_id, +rome);
 CREATE VIRTUAL TABLE offer_geo USING rtree(id, fam_min, fam_max, lat_min, lat_max, lon_min, lon_max, +item_id, +rome);

@@ -42,6 +42,28 @@ def insert_items(conn: sqlite3.Connection, kind: str, records: Iterable[Mapping[
     return n + len(batch)
 
 
+# The order a France-wide search shows each kind in.  Items are renumbered in it
+# once written, so that "France-wide, best first" is "smallest ids first" and a
+# search never has to fetch and sort thousands of rows to show twenty.
+FRANCE_WIDE_ORDER = {
+    "offer": "created_at DESC, key",       # newest offers first
+    "recruiter": "hiring_score DESC, key",  # most likely to hire first
+    "formation": "id",                     # catalogue order
+}
+
+
+def renumber_items(conn: sqlite3.Connection, kind: str) -> None:
+    """Give the items of `kind` ids 1..n in their France-wide order (nothing refers to item ids)."""
+    if kind not in ITEM_KINDS:
+        raise ValueError(f"unknown item kind {kind!r}")
+    cols = ", ".join(_columns(conn, kind))
+    conn.execute("DROP TABLE IF EXISTS temp._renumber")
+    conn.execute(f"CREATE TEMP TABLE _renumber AS SELECT {cols} FROM {kind} ORDER BY {FRANCE_WIDE_ORDER[kind]}")
+    conn.execute(f"DELETE FROM {kind}")
+    conn.execute(f"INSERT INTO {kind}({cols}) SELECT {cols} FROM temp._renumber ORDER BY rowid")
+    conn.execute("DROP TABLE temp._renumber")
+
+
 def index_items(conn: sqlite3.Connection, kind: str) -> int:
     """(Re)build the R*Tree of one kind: one entry per (item, ROME code) of a known ROME.
 
@@ -56,4 +78,7 @@ def index_items(conn: sqlite3.Connection, kind: str) -> int:
     conn.execute(f"DELETE FROM {kind}_geo")
     rows = list(geo_entries(conn, kind))
     conn.executemany(f"INSERT INTO {kind}_geo VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    conn.execute(f"DELETE FROM {kind}_rome")
+    conn.executemany(f"INSERT OR IGNORE INTO {kind}_rome VALUES (?, ?)",
+                     sorted((row[8], row[7]) for row in rows))
     return len(rows)
