@@ -23,7 +23,7 @@ from widget_server.sources.envelopes import EnvelopeBuilder, fetch_rows
 from widget_server.store.database import Dataset
 from widget_server.store.geo import find_nearby, france_wide
 
-CANDIDATES = 30                 # items per kind offered to the combinations
+CANDIDATES = 20                 # items per kind offered to the combinations (20 x 40 pairs at most)
 FALLBACK_FORMATIONS = 5         # nearest formations France-wide when the radius holds none
 FRESHNESS_DAYS = 60
 
