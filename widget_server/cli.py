@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from widget_server.ingest.build import SCALES, build_dataset
+from widget_server.store.schema import SCHEMA_VERSION
 from widget_server.settings import Settings, SettingError
 
 
@@ -53,12 +54,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
+    from widget_server.partners import PartnerRegistry
+    from widget_server.sources.france_travail import FranceTravailSettings
+
+    try:
+        # Configuration mistakes get one clear line here, not a traceback from a worker.
+        PartnerRegistry.from_settings(settings)
+        FranceTravailSettings.from_env()
+    except (SettingError, ValueError, OSError) as exc:
+        print(f"widget-server: {exc}", file=sys.stderr)
+        return 2
     if not settings.dataset_path.exists():
         print(f"No dataset at {settings.dataset_path}: building it first.", file=sys.stderr)
+        _build(settings, "default", None)
+    elif _schema_version(settings.dataset_path) != str(SCHEMA_VERSION):
+        # A dataset left by an older version of the code: this code cannot read it.
+        print(f"Dataset {settings.dataset_path} has an older schema: rebuilding it.", file=sys.stderr)
         _build(settings, "default", None)
     uvicorn.run("widget_server.app:create_app", factory=True, host=host, port=port, workers=workers,
                 access_log=False)
     return 0
+
+
+def _schema_version(path: Path) -> str | None:
+    import sqlite3
+
+    from widget_server.store.database import connect_readonly
+
+    try:
+        conn = connect_readonly(path)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
 
 
 def _build(settings: Settings, scale: str, output: Path | None) -> int:

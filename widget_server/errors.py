@@ -4,8 +4,9 @@
     ├── InvalidParameters (400)  one or more ParameterError details
     ├── NotFound (404)
     ├── MethodNotAllowed (405)
-    ├── UnknownCaller (403)
-    ├── RateLimited (429)
+    ├── UnknownCaller (403)      strict partner mode, caller not in the registry
+    ├── OriginNotAllowed (403)   the page's Origin is not one of the caller's
+    ├── RateLimited (429)        with Retry-After
     └── DatasetUnavailable (503)
 
 Every message is in French because it reaches webmasters and end users; codes
@@ -83,3 +84,33 @@ class MethodNotAllowed(ServiceError):
 class DatasetUnavailable(ServiceError):
     def __init__(self, reason: str) -> None:
         super().__init__(503, "dataset_unavailable", f"Jeu de données indisponible : {reason}")
+
+
+class UnknownCaller(ServiceError):
+    def __init__(self, caller: str) -> None:
+        super().__init__(
+            403,
+            "unknown_caller",
+            f"Le site « {caller[:100]} » n'est pas enregistré comme partenaire : "
+            "demandez son inscription (identifiant caller et origines autorisées).",
+        )
+
+
+class OriginNotAllowed(ServiceError):
+    def __init__(self, origin: str, caller: str | None = None) -> None:
+        whose = f"du partenaire « {caller[:100]} »" if caller else "d'aucun partenaire"
+        super().__init__(
+            403,
+            "origin_not_allowed",
+            f"L'origine {origin[:200]} ne fait pas partie des origines autorisées {whose}.",
+        )
+
+
+class RateLimited(ServiceError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            429,
+            "rate_limited",
+            f"Trop de requêtes : réessayez dans {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )

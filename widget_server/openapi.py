@@ -127,10 +127,15 @@ def _param(name: str, description: str, schema: dict[str, Any], required: bool =
     return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
 
+# Errors with more to say than the shape: who may call (partners) and how fast (rate limits).
+_NAMED_ERRORS = {403: "Forbidden", 429: "RateLimited"}
+GUARDED = (403, 429)   # what every /api/ route may answer besides its own errors
+
+
 def _responses(ok: str, *errors: int) -> dict[str, Any]:
     out: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {"schema": _ref(ok)}}}}
     for status in errors:
-        out[str(status)] = {"$ref": "#/components/responses/Error"}
+        out[str(status)] = {"$ref": f"#/components/responses/{_NAMED_ERRORS.get(status, 'Error')}"}
     out["default"] = {"$ref": "#/components/responses/Error"}
     return out
 
@@ -162,23 +167,23 @@ def openapi_spec() -> dict[str, Any]:
         "paths": {
             "/api/v1/search": {"get": {"summary": "Recherche combinée", "operationId": "search",
                                        "parameters": SEARCH_PARAMS,
-                                       "responses": _responses("SearchResponse", 400) | {
+                                       "responses": _responses("SearchResponse", 400, *GUARDED) | {
                                            "304": {"description": "Non modifié (If-None-Match)"}}}},
             "/api/v1/metiers": {"get": {"summary": "Autocomplétion des métiers et diplômes", "operationId": "metiers",
                                         "parameters": [_param("q", "Texte saisi (2 caractères au moins).", {"type": "string", "minLength": 2, "maxLength": 100}, True),
                                                        _param("limit", "Nombre de résultats.", {"type": "integer", "minimum": 1, "maximum": 20, "default": 20})],
-                                        "responses": _responses("MetierList", 400)}},
+                                        "responses": _responses("MetierList", 400, *GUARDED)}},
             "/api/v1/communes": {"get": {"summary": "Autocomplétion des communes", "operationId": "communes",
                                          "parameters": [_param("q", "Nom ou code postal (2 caractères au moins).", {"type": "string", "minLength": 2, "maxLength": 100}, True),
                                                         _param("limit", "Nombre de résultats.", {"type": "integer", "minimum": 1, "maximum": 20, "default": 10})],
-                                         "responses": _responses("CommuneList", 400)}},
+                                         "responses": _responses("CommuneList", 400, *GUARDED)}},
             "/api/v1/communes/reverse": {"get": {"summary": "Commune la plus proche d'un point", "operationId": "communesReverse",
                                                  "parameters": [_param("latitude", "Latitude (alias lat).", {"type": "number", "minimum": -90, "maximum": 90}, True),
                                                                 _param("longitude", "Longitude (alias lon).", {"type": "number", "minimum": -180, "maximum": 180}, True)],
-                                                 "responses": _responses("ReverseResult", 400, 404)}},
+                                                 "responses": _responses("ReverseResult", 400, 404, *GUARDED)}},
             "/healthz": {"get": {"summary": "État du service", "operationId": "health", "responses": _responses("Health")}},
             "/api/openapi.json": {"get": {"summary": "Ce contrat", "operationId": "openapi",
-                                          "responses": _responses("OpenAPIDocument")}},
+                                          "responses": _responses("OpenAPIDocument", *GUARDED)}},
         },
         "components": {
             "schemas": {
@@ -199,6 +204,15 @@ def openapi_spec() -> dict[str, Any]:
                                        "result": _obj({**COMMUNE["properties"], "distance_km": {"type": "number"}})}),
             },
             "responses": {"Error": {"description": "Erreur (forme unique)",
-                                    "content": {"application/json": {"schema": _ref("Error")}}}},
+                                    "content": {"application/json": {"schema": _ref("Error")}}},
+                          "Forbidden": {"description": "Site non autorisé (mode strict) : `unknown_caller` pour un "
+                                                       "caller non enregistré, `origin_not_allowed` pour une page "
+                                                       "hors de ses origines.",
+                                        "content": {"application/json": {"schema": _ref("Error")}}},
+                          "RateLimited": {"description": "Trop de requêtes (`rate_limited`) ; réessayer après "
+                                                         "Retry-After secondes.",
+                                          "headers": {"Retry-After": {"description": "Secondes à attendre.",
+                                                                      "schema": {"type": "integer", "minimum": 1}}},
+                                          "content": {"application/json": {"schema": _ref("Error")}}}},
         },
     }

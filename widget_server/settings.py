@@ -46,6 +46,37 @@ class Settings:
     search_cache_size: int = _setting(
         "WIDGET_SEARCH_CACHE_SIZE", 2048, "Number of search answers kept in the in-process cache."
     )
+    partners_file: str = _setting(
+        "WIDGET_PARTNERS_FILE", "",
+        "Partner registry (TOML or JSON): each caller's allowed origins and rate (empty: no partners).",
+    )
+    partner_mode: str = _setting(
+        "WIDGET_PARTNER_MODE", "open",
+        "'open': any caller is accepted (registered ones keep their origins); "
+        "'strict': only registered callers, from their origins.",
+    )
+    trust_proxy: bool = _setting(
+        "WIDGET_TRUST_PROXY", False,
+        "Take the client address from X-Forwarded-For (its last entry, added by your proxy).",
+    )
+    rate_per_ip: float = _setting(
+        "WIDGET_RATE_PER_IP", 50.0, "Requests per second allowed to one client address (0: no limit)."
+    )
+    rate_burst_per_ip: int = _setting(
+        "WIDGET_RATE_BURST_PER_IP", 100, "Requests one client address may send at once above its rate."
+    )
+    rate_per_caller: float = _setting(
+        "WIDGET_RATE_PER_CALLER", 100.0,
+        "Requests per second allowed to one caller, all its visitors together (0: no limit; "
+        "the registry may set a partner's own).",
+    )
+    rate_burst_per_caller: int = _setting(
+        "WIDGET_RATE_BURST_PER_CALLER", 200, "Requests one caller may send at once above its rate."
+    )
+    metrics_callers: int = _setting(
+        "WIDGET_METRICS_CALLERS", 100,
+        "Distinct callers given their own label in /metrics in open mode; later ones count as 'other'.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from cachetools import TTLCache
 from starlette.requests import Request
@@ -13,7 +14,6 @@ from starlette.responses import Response
 from widget_server.errors import InvalidParameters
 from widget_server.query import CALLER_RE, parse_search_query
 from widget_server.search import run_search
-from widget_server.web.responses import CompactJSONResponse
 
 SEARCH_MAX_AGE = 60
 
@@ -25,6 +25,8 @@ class SearchEndpoint:
         self.cache: TTLCache[Any, tuple[dict[str, Any], str]] = TTLCache(cache_size, cache_ttl)
         self.hits = 0
         self.misses = 0
+        # Told (bucket, code) for each source that failed or answered degraded: the metrics listen.
+        self.source_failure_listeners: list[Callable[[str, str], None]] = []
 
     async def handle(self, request: Request) -> Response:
         dataset = request.app.state.datasets.get()
@@ -42,36 +44,60 @@ class SearchEndpoint:
         if cached is None:
             self.misses += 1
             body = await run_search(dataset, query, self.sources, self.budget_s)
-            etag = _etag(body)
-            if not any("error" in body[t] for t in query.types if t in body):
-                self.cache[key] = (body, etag)   # a partial answer is not worth keeping
+            self._report_failures(body, query.types)
+            cached = CachedAnswer.of(body, query.types)
+            if not cached.failed:
+                self.cache[key] = cached   # a partial answer is not worth keeping
+            meta = body["meta"]
         else:
             self.hits += 1
-            body, etag = cached
-            body = {**body, "meta": {**body["meta"], "took_ms": 0.0, "cached": True}}
-            body["query"] = {**body["query"], "caller": query.caller}
-        failed = any("error" in body[t] for t in query.types if t in body)
-        stats.record(query.caller, results=_count_results(body, query.types), error=failed)
-        headers = {"ETag": etag, "Cache-Control": f"public, max-age={SEARCH_MAX_AGE}" if not failed else "no-store",
-                   "Vary": "Accept-Encoding"}
-        if etag in _if_none_match(request):
+            meta = {**cached.meta, "took_ms": 0.0, "cached": True}
+        stats.record(query.caller, results=cached.results, error=cached.failed)
+        headers = {"ETag": cached.etag, "Vary": "Accept-Encoding",
+                   "Cache-Control": "no-store" if cached.failed else f"public, max-age={SEARCH_MAX_AGE}"}
+        if cached.etag in _if_none_match(request):
             return Response(status_code=304, headers=headers)
-        return CompactJSONResponse(body, headers=headers)
+        return Response(cached.render(query.caller, meta), headers=headers, media_type="application/json")
+
+    def _report_failures(self, body: dict[str, Any], types: tuple[str, ...]) -> None:
+        for bucket in types:
+            problem = body.get(bucket, {}).get("error") or body.get(bucket, {}).get("warning")
+            if problem:
+                for listener in self.source_failure_listeners:
+                    listener(bucket, problem["code"])
 
 
-def _etag(body: dict[str, Any]) -> str:
-    # The caller and the timing do not change the content: leave them out of the tag.
-    stable = {k: v for k, v in body.items() if k not in ("meta", "query")}
-    stable["meta"] = {k: v for k, v in body["meta"].items() if k not in ("took_ms", "cached")}
-    stable["query"] = {k: v for k, v in body["query"].items() if k != "caller"}
-    digest = hashlib.sha256(json.dumps(stable, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    return f'W/"{digest[:32]}"'
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A search answer kept serialised: a cache hit only splices in the caller and the timing."""
+
+    query: dict[str, Any]        # the normalised query, caller left out
+    core: bytes                  # '{"formations":...,"combinations":[...]}'
+    meta: dict[str, Any]
+    etag: str
+    failed: bool
+    results: int
+
+    @classmethod
+    def of(cls, body: dict[str, Any], types: tuple[str, ...]) -> "CachedAnswer":
+        query = {k: v for k, v in body["query"].items() if k != "caller"}
+        core = _dumps({k: v for k, v in body.items() if k not in ("query", "meta")})
+        meta = {k: v for k, v in body["meta"].items() if k not in ("took_ms", "cached")}
+        # The caller and the timing do not change the content: they stay out of the tag.
+        digest = hashlib.sha256(core + _dumps(query) + _dumps(meta)).hexdigest()
+        failed = any("error" in body[t] for t in types if t in body)
+        results = sum(len(body[t].get("results", ())) for t in types if t in body)
+        return cls(query, core, meta, f'W/"{digest[:32]}"', failed, results)
+
+    def render(self, caller: str, meta: dict[str, Any]) -> bytes:
+        query = _dumps({"caller": caller, **self.query})
+        return b'{"query":' + query + b"," + self.core[1:-1] + b',"meta":' + _dumps(meta) + b"}"
 
 
 def _if_none_match(request: Request) -> set[str]:
     header = request.headers.get("if-none-match", "")
     return {tag.strip() for tag in header.split(",") if tag.strip()}
-
-
-def _count_results(body: dict[str, Any], types: tuple[str, ...]) -> int:
-    return sum(len(body[t].get("results", ())) for t in types if t in body)

@@ -1,0 +1,125 @@
+"""Rate limits: token buckets per client address and per caller, 429 + Retry-After, exemptions, bounded memory."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_client
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+from test_errors import assert_error_shape
+
+from widget_server.partners import Partner, PartnerRegistry, parse_origin
+from widget_server.settings import Settings
+from widget_server.web.rate_limit import RateLimitMiddleware, TokenBuckets, client_key
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _tiny(clock=None, **kwargs) -> TestClient:
+    async def ok(request):
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route(p, ok) for p in ("/api/v1/search", "/healthz", "/metrics", "/widget.js",
+                                                      "/static/a.js")])
+    kwargs.setdefault("per_ip", (1.0, 3))
+    kwargs.setdefault("per_caller", (0.0, 1))
+    return TestClient(RateLimitMiddleware(app, clock=clock or FakeClock(), **kwargs))
+
+
+def test_bucket_allows_the_burst_then_refills_at_the_rate():
+    clock = FakeClock()
+    buckets = TokenBuckets(2.0, 4, clock=clock)
+    assert [buckets.take("a") for _ in range(4)] == [0.0] * 4
+    assert buckets.take("a") == pytest.approx(0.5)        # one token comes back in 1/2 s
+    assert buckets.take("b") == 0.0                        # another key has its own bucket
+    clock.now += 0.5
+    assert buckets.take("a") == 0.0
+    clock.now += 100
+    assert [buckets.take("a") for _ in range(5)][-1] > 0   # refilled to the burst, not beyond
+
+
+def test_buckets_are_bounded():
+    clock = FakeClock()
+    buckets = TokenBuckets(1.0, 2, clock=clock, maxsize=50)
+    for i in range(1000):
+        buckets.take(f"10.0.{i // 256}.{i % 256}")
+    assert len(buckets) <= 50
+    clock.now += 10          # past a full refill: forgotten buckets would have been full anyway
+    buckets.take("x")
+    assert len(buckets) == 1
+
+
+def test_429_after_the_burst_with_retry_after_in_the_error_shape(dataset_path):
+    from widget_server.app import create_app
+
+    settings = Settings.from_env({}, dataset_path=dataset_path, reload_interval=0.0,
+                                 rate_per_ip=0.5, rate_burst_per_ip=3)
+    with make_client(create_app(settings)) as client:
+        statuses = [client.get("/api/v1/metiers", params={"q": "boul"}).status_code for _ in range(3)]
+        assert statuses == [200, 200, 200]
+        r = client.get("/api/v1/communes", params={"q": "lyon"})
+        error = assert_error_shape(r, 429)
+        assert error["code"] == "rate_limited"
+        assert r.headers["retry-after"] == "2"               # one token at 0.5/s
+        assert "2 s" in error["message"] and "réessayez" in error["message"]
+        # Health checks, scrapes and static assets are never refused.
+        assert all(client.get("/healthz").status_code == 200 for _ in range(10))
+        assert all(client.get("/metrics").status_code == 200 for _ in range(10))
+
+
+def test_exempt_paths_are_not_limited():
+    client = _tiny(per_ip=(1.0, 1))
+    for path in ("/healthz", "/metrics", "/widget.js", "/static/a.js"):
+        assert all(client.get(path).status_code == 200 for _ in range(5)), path
+    assert client.get("/api/v1/search").status_code == 200
+    assert client.get("/api/v1/search").status_code == 429
+
+
+def test_x_forwarded_for_is_ignored_unless_trusted():
+    spoofing = _tiny()
+    codes = [spoofing.get("/api/v1/search", headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+             for i in range(4)]
+    assert codes == [200, 200, 200, 429]          # one client, whatever it claims
+    behind_proxy = _tiny(trust_proxy=True)
+    codes = [behind_proxy.get("/api/v1/search", headers={"X-Forwarded-For": f"1.2.3.4, 198.51.100.{i}"}).status_code
+             for i in range(4)]
+    assert codes == [200] * 4                     # four clients, as the proxy says (last entry)
+    codes = [behind_proxy.get("/api/v1/search", headers={"X-Forwarded-For": f"198.51.100.{i}, 203.0.113.9"}).status_code
+             for i in range(4)]
+    assert codes == [200, 200, 200, 429]          # entries before the proxy's own are the client's words
+
+
+def test_per_caller_limit_spans_client_addresses():
+    client = _tiny(trust_proxy=True, per_ip=(100.0, 100), per_caller=(1.0, 2))
+    codes = [client.get("/api/v1/search", params={"caller": "site"},
+                        headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(3)]
+    assert codes == [200, 200, 429]
+    assert client.get("/api/v1/search", params={"caller": "autre"}).status_code == 200
+
+
+def test_a_partner_rate_overrides_the_default():
+    origin = parse_origin("https://a.fr")
+    assert origin is not None
+    registry = PartnerRegistry({"gros": Partner("gros", (origin,), rate=100.0, burst=5),
+                                "petit": Partner("petit", (origin,), rate=0.1, burst=1)})
+    client = _tiny(registry=registry, per_ip=(0.0, 1), per_caller=(1.0, 2))
+    assert [client.get("/api/v1/search?caller=gros").status_code for _ in range(5)] == [200] * 5
+    r = [client.get("/api/v1/search?caller=petit") for _ in range(2)][-1]
+    assert r.status_code == 429 and r.headers["retry-after"] == "10"
+
+
+@pytest.mark.parametrize("address,key", [
+    ("203.0.113.7", "203.0.113.7"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),          # one host usually owns a /64
+    ("::ffff:203.0.113.7", "203.0.113.7"),                  # IPv4 through a dual-stack socket
+])
+def test_client_keys(address, key):
+    assert client_key({"type": "http", "client": (address, 1234), "headers": []}, False) == key

@@ -1,0 +1,101 @@
+"""Security headers: on every answer, a strict CSP on HTML pages that have none, CORP for what partners load."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from widget_server.web.security_headers import DEFAULT_CSP, SecurityHeadersMiddleware
+
+ALWAYS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+}
+
+
+def _tiny_app() -> TestClient:
+    async def page(request):
+        return HTMLResponse("<p>bonjour</p>")
+
+    async def own_csp(request):
+        return HTMLResponse("<p>widget</p>", headers={"Content-Security-Policy": "frame-ancestors https://a.fr",
+                                                      "Referrer-Policy": "no-referrer"})
+
+    async def script(request):
+        return Response("/* loader */", media_type="text/javascript")
+
+    async def text(request):
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/page", page), Route("/widget", own_csp), Route("/widget.js", script),
+                            Route("/static/app.css", text), Route("/other", text)])
+    return TestClient(SecurityHeadersMiddleware(app))
+
+
+def _assert_always(response):
+    for name, value in ALWAYS.items():
+        assert response.headers[name] == value, name
+    policy = response.headers["permissions-policy"]
+    assert "camera=()" in policy and "microphone=()" in policy and "geolocation=(self)" in policy
+
+
+def test_json_answers_have_the_headers_but_no_csp(client):
+    for path in ("/healthz", "/api/v1/metiers?q=boul", "/api/v1/metiers", "/nope"):   # 200, 400, 404
+        r = client.get(path)
+        _assert_always(r)
+        assert "content-security-policy" not in r.headers
+
+
+def test_html_pages_get_the_default_csp(client):
+    r = client.get("/api/docs")
+    _assert_always(r)
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "frame-ancestors 'self'" in csp and "object-src 'none'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert r.headers["x-frame-options"] == "SAMEORIGIN"
+
+
+def test_default_csp_has_no_inline_script_and_no_third_party():
+    directives = dict(d.strip().split(" ", 1) for d in DEFAULT_CSP.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["default-src"] == "'self'" and directives["connect-src"] == "'self'"
+    assert directives["base-uri"] == "'none'" and directives["object-src"] == "'none'"
+
+
+def test_a_page_with_its_own_csp_keeps_it():
+    client = _tiny_app()
+    r = client.get("/widget")
+    assert r.headers["content-security-policy"] == "frame-ancestors https://a.fr"
+    assert r.headers["referrer-policy"] == "no-referrer"      # a handler's stricter choice wins
+    assert "x-frame-options" not in r.headers                  # it would fight the partner list
+    assert client.get("/page").headers["content-security-policy"] == DEFAULT_CSP
+
+
+def test_what_partners_load_is_cross_origin_readable():
+    client = _tiny_app()
+    for path in ("/widget.js", "/static/app.css", "/widget"):
+        assert client.get(path).headers["cross-origin-resource-policy"] == "cross-origin", path
+    assert "cross-origin-resource-policy" not in client.get("/other").headers
+    _assert_always(client.get("/widget.js"))
+
+
+def test_error_answers_from_middlewares_have_the_headers(dataset_path, tmp_path):
+    from conftest import make_client
+
+    from widget_server.app import create_app
+    from widget_server.settings import Settings
+
+    partners = tmp_path / "partners.toml"
+    partners.write_text('[partners."a.fr"]\norigins = ["https://a.fr"]\n', encoding="utf-8")
+    settings = Settings.from_env({}, dataset_path=dataset_path, reload_interval=0.0, partners_file=str(partners),
+                                 partner_mode="strict", rate_per_ip=1.0, rate_burst_per_ip=1)
+    with make_client(create_app(settings)) as client:
+        forbidden = client.get("/api/v1/metiers", params={"q": "boul"}, headers={"Origin": "https://b.fr"})
+        assert forbidden.status_code == 403
+        _assert_always(forbidden)
+        client.get("/api/v1/metiers", params={"q": "boul"})
+        limited = client.get("/api/v1/metiers", params={"q": "boul"})
+        assert limited.status_code == 429
+        _assert_always(limited)

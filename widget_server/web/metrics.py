@@ -1,0 +1,148 @@
+"""GET /metrics in Prometheus text format, and the middleware that counts every request.
+
+Each process has its own registry (not prometheus_client's global one, so tests can build many
+apps): with `--workers N` each scrape sees one worker only. Scrape each worker, or run one
+worker per container (see docs/partners.md).
+
+Label values are bounded: routes are templates (never raw paths), methods a fixed set, callers
+the registered partners in strict mode, or the first N distinct callers in open mode, then "other".
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from widget_server import __version__
+from widget_server.partners import PartnerRegistry, query_caller
+from widget_server.web.access_log import method_label, public_caller, route_template
+
+# `*_created` series double the output for no use here (process start is enough).
+disable_created_metrics()
+# Searches take milliseconds from cache and up to the source budget (1.5 s) when a source hangs.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.5, 5.0)
+OTHER = "other"
+
+
+class Metrics:
+    """The process's metrics: request counters and histograms, plus live views of the app's state."""
+
+    def __init__(self, *, search: Any = None, datasets: Any = None, partners: PartnerRegistry | None = None,
+                 max_callers: int = 100) -> None:
+        self.registry = CollectorRegistry()
+        self.partners = partners or PartnerRegistry()
+        self.max_callers = max_callers
+        self._callers: set[str] = set()
+        self.requests = Counter("widget_http_requests", "HTTP requests by route template, method and status.",
+                                ["route", "method", "status"], registry=self.registry)
+        self.latency = Histogram("widget_http_request_duration_seconds", "Time to answer, by route template.",
+                                 ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.caller_requests = Counter("widget_caller_requests",
+                                       "Requests naming a caller, by caller (bounded; the rest is 'other').",
+                                       ["caller"], registry=self.registry)
+        self.source_failures = Counter("widget_source_failures",
+                                       "Search sources that failed (source_error), ran out of time "
+                                       "(source_timeout) or answered degraded (a warning code), by source.",
+                                       ["source", "code"], registry=self.registry)
+        self.registry.register(_StateCollector(search, datasets))
+
+    def caller_label(self, caller: str) -> str:
+        if caller in self.partners.partners:
+            return caller
+        if self.partners.strict:
+            return OTHER
+        label = public_caller(caller) or OTHER
+        if label in self._callers:
+            return label
+        if len(self._callers) < self.max_callers:
+            self._callers.add(label)
+            return label
+        return OTHER
+
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        route = route_template(scope)
+        self.requests.labels(route, method_label(scope), str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+        caller = query_caller(scope)
+        if caller is not None:
+            self.caller_requests.labels(self.caller_label(caller)).inc()
+
+    def source_failed(self, source: str, code: str) -> None:
+        """Called by the search endpoint for each bucket that came back with an error or a warning."""
+        self.source_failures.labels(source, code).inc()
+
+
+class _StateCollector(Collector):
+    """Read at scrape time from the objects that already count: nothing to keep in sync."""
+
+    def __init__(self, search: Any, datasets: Any) -> None:
+        self.search = search
+        self.datasets = datasets
+
+    def collect(self) -> Any:
+        yield InfoMetricFamily("widget_build", "Version of the widget server.", value={"version": __version__})
+        if self.search is not None:
+            hits, misses = self.search.hits, self.search.misses
+            yield CounterMetricFamily("widget_search_cache_hits", "Searches answered from the cache.", value=hits)
+            yield CounterMetricFamily("widget_search_cache_misses", "Searches computed.", value=misses)
+            yield GaugeMetricFamily("widget_search_cache_hit_ratio", "Hits over all searches since start.",
+                                    value=hits / (hits + misses) if hits + misses else 0.0)
+            yield GaugeMetricFamily("widget_search_cache_entries", "Answers in the search cache.",
+                                    value=len(self.search.cache))
+        dataset = self._dataset()
+        if dataset is not None:
+            yield InfoMetricFamily("widget_dataset", "The dataset being served.", value={
+                "version": dataset.version, "scale": str(dataset.meta.get("scale") or ""),
+                "built_at": str(dataset.meta.get("built_at") or "")})
+            items = GaugeMetricFamily("widget_dataset_records", "Records in the dataset, by kind.", labels=["kind"])
+            for kind, count in sorted(dataset.counts().items()):
+                if "." not in kind:
+                    items.add_metric([kind], count)
+            yield items
+
+    def _dataset(self) -> Any:
+        if self.datasets is None:
+            return None
+        try:
+            return self.datasets.get()
+        except Exception:   # not loaded yet or unavailable: the other metrics still matter
+            return None
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500   # what the client gets if the app raises before answering
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            self.metrics.observe(scope, status, time.perf_counter() - started)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """GET /metrics: Prometheus text format (OpenMetrics when the scraper asks for it)."""
+    encoder, content_type = choose_encoder(request.headers.get("accept", ""))
+    body = encoder(request.app.state.metrics.registry)
+    return Response(body, headers={"Content-Type": content_type, "Cache-Control": "no-store"})

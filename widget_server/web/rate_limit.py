@@ -1,0 +1,131 @@
+"""Token-bucket rate limits per client address and per caller, answering 429 with Retry-After.
+
+Each client address and each caller has a bucket of `burst` tokens refilled at `rate` per second;
+a request takes one token. Buckets live in a bounded TTL cache whose time-to-live is the time a
+bucket needs to refill completely: an evicted bucket would have been full again, so forgetting it
+changes nothing, and memory stays bounded whatever the number of clients.
+
+Limits are per process: with `--workers N` a client gets up to N times the rate (see
+docs/partners.md).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from typing import Callable
+
+from cachetools import TTLCache
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from widget_server.errors import RateLimited
+from widget_server.partners import PartnerRegistry, query_caller
+from widget_server.web.responses import error_response
+
+# Health checks and scrapes must never be refused; static files are cheap and cached by browsers.
+EXEMPT_PATHS = ("/healthz", "/metrics", "/widget.js")
+EXEMPT_PREFIXES = ("/static/",)
+MAX_BUCKETS = 100_000   # about 10 MB at most
+
+
+class TokenBuckets:
+    """Buckets by key, all with the same default rate and burst unless a take() says otherwise."""
+
+    def __init__(self, rate: float, burst: int, *, max_fill_s: float | None = None,
+                 clock: Callable[[], float] = time.monotonic, maxsize: int = MAX_BUCKETS) -> None:
+        self.rate = rate
+        self.burst = max(1, burst)
+        ttl = max_fill_s if max_fill_s is not None else self.burst / rate if rate > 0 else 1.0
+        self.clock = clock
+        self._buckets: TTLCache[str, list[float]] = TTLCache(maxsize, max(ttl, 1.0), timer=clock)
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
+
+    def take(self, key: str, rate: float | None = None, burst: int | None = None) -> float:
+        """Take a token for `key`: 0.0 if there was one, else the seconds until there is."""
+        rate = rate or self.rate
+        burst = burst or self.burst
+        now = self.clock()
+        bucket = self._buckets.get(key)
+        tokens = burst if bucket is None else min(burst, bucket[0] + (now - bucket[1]) * rate)
+        if tokens >= 1.0:
+            # Re-inserted on every take: a TTLCache entry's life starts when it is set.
+            self._buckets[key] = [tokens - 1.0, now]
+            return 0.0
+        self._buckets[key] = [tokens, now]
+        return (1.0 - tokens) / rate
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, per_ip: tuple[float, int], per_caller: tuple[float, int],
+                 registry: PartnerRegistry | None = None, trust_proxy: bool = False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.registry = registry or PartnerRegistry()
+        self.trust_proxy = trust_proxy
+        self.by_ip = TokenBuckets(*per_ip, clock=clock)
+        # A partner's own rate may refill slower than the default: keep its bucket long enough.
+        fills = [p.burst / p.rate for p in self.registry.partners.values() if p.rate and p.burst]
+        default_fill = per_caller[1] / per_caller[0] if per_caller[0] > 0 else 1.0
+        self.by_caller = TokenBuckets(*per_caller, max_fill_s=max([default_fill, *fills]), clock=clock)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _exempt(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        wait = 0.0
+        if self.by_ip.enabled:
+            wait = self.by_ip.take(client_key(scope, self.trust_proxy))
+        caller = query_caller(scope)
+        if not wait and caller is not None:
+            partner = self.registry.get(caller)
+            if partner is not None and partner.rate:
+                wait = self.by_caller.take(caller, partner.rate, partner.burst or self.by_caller.burst)
+            elif self.by_caller.enabled:
+                wait = self.by_caller.take(caller)
+        if wait:
+            await error_response(RateLimited(max(1, math.ceil(wait))))(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _exempt(path: str) -> bool:
+    return path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
+
+
+def client_address(scope: Scope, trust_proxy: bool) -> str | None:
+    """The client's address: the socket peer, or behind a trusted proxy the last X-Forwarded-For entry.
+
+    Only the last entry is the proxy's own; the ones before it are whatever the client wrote.
+    """
+    if trust_proxy:
+        forwarded = Headers(scope=scope).get("x-forwarded-for")
+        if forwarded:
+            last = forwarded.rsplit(",", 1)[-1].strip()
+            if last:
+                return last
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+def client_key(scope: Scope, trust_proxy: bool) -> str:
+    """The bucket key of a client: its IPv4 address, or its IPv6 /64 (one host usually has a whole /64)."""
+    address = client_address(scope, trust_proxy)
+    if address is None:
+        return "-"
+    if ":" in address:
+        try:
+            ip = ipaddress.IPv6Address(address)
+        except ValueError:
+            return address[:64]
+        if ip.ipv4_mapped is not None:   # an IPv4 client seen through a dual-stack socket
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False).network_address) + "/64"
+    return address[:64]
