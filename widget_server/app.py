@@ -7,12 +7,14 @@ from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from widget_server.callers import CallerStats
 from widget_server.errors import MethodNotAllowed, NotFound, ServiceError
+from widget_server.partners import PartnerRegistry
 from widget_server.query import TYPES
 from widget_server.referentials.communes import CommuneIndex
 from widget_server.referentials.metiers import MetierIndex
@@ -24,8 +26,12 @@ from widget_server.sources.offers_live import OffersWithFranceTravail
 from widget_server.sources.store import StoreSource
 from widget_server.store.database import DatasetHolder
 from widget_server.web import docs, health, lookups
+from widget_server.web.access_log import AccessLogMiddleware
+from widget_server.web.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from widget_server.web.rate_limit import RateLimitMiddleware
 from widget_server.web.responses import error_response, service_error_handler
 from widget_server.web.search_api import SearchEndpoint
+from widget_server.web.security_headers import PartnerAccessMiddleware, SecurityHeadersMiddleware
 
 
 def _rome_parents(conn: Any) -> dict[str, str]:
@@ -57,14 +63,18 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
 
 
 def routes(search: Any = None) -> list[Route]:
+    from widget_server.web import pages   # the widget, its loader, the configurator, the examples
+
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/api/v1/search", search.handle if search else _unconfigured, methods=["GET"]),
         Route("/api/v1/metiers", lookups.metiers, methods=["GET"]),
         Route("/api/v1/communes", lookups.communes, methods=["GET"]),
         Route("/api/v1/communes/reverse", lookups.communes_reverse, methods=["GET"]),
         Route("/api/openapi.json", docs.openapi_json, methods=["GET"]),
         Route("/api/docs", docs.api_docs, methods=["GET"]),
+        *pages.widget_routes(),
     ]
 
 
@@ -86,6 +96,9 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
     active_sources = sources or default_sources()
     search = SearchEndpoint(active_sources, settings.source_timeout,
                             settings.search_cache_ttl, settings.search_cache_size)
+    partners = PartnerRegistry.from_settings(settings)   # a bad partners file stops the start here
+    metrics = Metrics(search=search, datasets=datasets, partners=partners, max_callers=settings.metrics_callers)
+    search.source_failure_listeners.append(metrics.source_failed)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -104,6 +117,17 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
     app = Starlette(
         routes=routes(search),
         lifespan=lifespan,
+        # Outermost first: every answer is logged and counted, 403s and 429s get the security
+        # headers, and CORS wraps the limiter so a partner's page can read its 429.
+        middleware=[
+            Middleware(AccessLogMiddleware, trust_proxy=settings.trust_proxy),
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(PartnerAccessMiddleware, registry=partners),
+            Middleware(RateLimitMiddleware, per_ip=(settings.rate_per_ip, settings.rate_burst_per_ip),
+                       per_caller=(settings.rate_per_caller, settings.rate_burst_per_caller),
+                       registry=partners, trust_proxy=settings.trust_proxy),
+        ],
         exception_handlers={
             ServiceError: service_error_handler,
             HTTPException: http_error_handler,
@@ -114,4 +138,6 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
     app.state.datasets = datasets
     app.state.search = search
     app.state.caller_stats = CallerStats()
+    app.state.partners = partners   # the widget page asks it: app.state.partners.widget_policy(...)
+    app.state.metrics = metrics
     return app

@@ -1,0 +1,184 @@
+"""GET /widget (and La Bonne Alternance's paths) and GET /widget/results: the iframe page and its fragments.
+
+The page renders its first results on the server, so they show before any
+script runs (and without JavaScript).  "Voir plus" and new searches fetch
+/widget/results, which renders the very same Jinja macros: one template for a
+result, however it arrives.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+
+from widget_server.search import run_search
+from widget_server.web import widget_format
+from widget_server.web.templating import templates
+from widget_server.web.widget_assets import assets, html_response
+from widget_server.web.widget_params import PATH_SCOPES, RADII, Notice, WidgetState, parse_widget, search_query
+from widget_server.web.widget_theme import theme_css
+
+widget_format.register(templates.env)
+templates.env.globals["asset"] = lambda name: assets().url(name)
+# Compiled once at import rather than by the first visitor (about 60 ms).
+for _name in ("widget.html", "_widget_results.html", "_widget_more.html", "_widget_item.html",
+              "_widget_section_items.html"):
+    templates.get_template(_name)
+
+HEADINGS = {"formations": "Formations en apprentissage", "offers": "Offres d'emploi en alternance",
+            "recruiters": "Entreprises susceptibles de recruter"}
+EMPTY = {"formations": "Aucune formation trouvée dans ce rayon.",
+         "offers": "Aucune offre d'emploi en alternance dans ce rayon pour le moment.",
+         "recruiters": "Aucune entreprise susceptible de recruter repérée dans ce rayon."}
+UNAVAILABLE = {"formations": "Les formations sont momentanément indisponibles",
+               "offers": "Les offres d'emploi sont momentanément indisponibles",
+               "recruiters": "Les entreprises susceptibles de recruter sont momentanément indisponibles"}
+TITLES = {"all": "Trouver une alternance", "training": "Trouver une formation en apprentissage",
+          "job": "Trouver un employeur en alternance"}
+SORT_OPTIONS = (("distance", "Les plus proches"), ("date", "Les offres les plus récentes"),
+                ("relevance", "Les plus pertinents"))
+TYPE_OPTIONS = {"formations": "Formations", "offers": "Offres d'emploi", "recruiters": "Entreprises"}
+
+
+async def widget_page(request: Request) -> Response:
+    page = await _prepare(request, request.query_params, request.url.path, framed=True)
+    css = theme_css(page["s"].accent)
+    page["theme_css"] = css
+    html = templates.get_template("widget.html").render(page)
+    style_hash = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    csp = ("default-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+           f"object-src 'none'; style-src 'self' 'sha256-{style_hash}'; "
+           "img-src 'self' data: https: http://127.0.0.1:* http://localhost:*")
+    # "*" would still refuse file:// pages (a webmaster trying a snippet locally, our embed_examples/):
+    # "anyone may frame it" is better said by no frame-ancestors at all.
+    if page["frame_ancestors"] and page["frame_ancestors"].strip() != "*":
+        csp += f"; frame-ancestors {page['frame_ancestors']}"
+    # Private: the return link may be resolved from this visitor's Referer.
+    return html_response(request, html, {"Content-Security-Policy": csp, "Cache-Control": "private, max-age=60",
+                                         "Cross-Origin-Resource-Policy": "cross-origin"},
+                         status_code=200 if page["allowed"] else 403)
+
+
+async def widget_results(request: Request) -> Response:
+    """The results region (a new search) or, with part=items, one type's next page ("Voir plus")."""
+    part = request.query_params.get("part")
+    params = QueryParams([(k, v) for k, v in request.query_params.multi_items() if k != "part"])
+    page = await _prepare(request, params, "/widget")
+    name = "_widget_more.html" if part == "items" else "_widget_results.html"
+    html = templates.get_template(name).render(page)
+    return html_response(request, html, {"Cache-Control": "private, max-age=60"})
+
+
+async def _prepare(request: Request, params: QueryParams, path: str, framed: bool = False) -> dict[str, Any]:
+    dataset = request.app.state.datasets.get()
+    ext = dataset.extensions
+    labels = ext["envelopes"].rome_labels
+    referer = _referer_origin(request)
+    state = parse_widget(params, path, ext["metiers"], ext["communes"], labels, referer)
+    frame_ancestors, post_to, allowed = _partner_policy(request, state, referer) if framed else (None, None, True)
+    post_to = post_to or state.parent_origin
+    query = search_query(state, labels, ext["communes"]) if allowed else None
+    body = None
+    if query is not None:
+        endpoint = request.app.state.search
+        body = await run_search(dataset, query, endpoint.sources, endpoint.budget_s)
+        failed = any("error" in body[t] for t in query.types if t in body)
+        shown = sum(len(body[t].get("results", ())) for t in query.types if t in body)
+        request.app.state.caller_stats.record(query.caller, results=shown, error=failed)
+    return {"s": state, "r": results_view(state, body), "title": TITLES[state.scope], "radii": _radii(state),
+            "frame_ancestors": frame_ancestors, "post_to": post_to if allowed else None, "allowed": allowed,
+            "sort_options": SORT_OPTIONS, "type_options": TYPE_OPTIONS,
+            "levels": widget_format.LEVELS, "notices_json": [n.as_dict() for n in state.notices]}
+
+
+def results_view(state: WidgetState, body: dict[str, Any] | None) -> dict[str, Any]:
+    """What the results templates show, decided here so that the templates stay plain."""
+    view: dict[str, Any] = {"state": "initial", "sections": [], "combos": [], "summary": "", "demo": False,
+                            "notes": [], "widen": None, "page": state.page}
+    if body is None:
+        view["summary"] = ("Choisissez un métier ou un diplôme pour voir les formations et les employeurs."
+                           if not state.hints else "Précisez votre recherche.")
+        return view
+    where = (f"à moins de {state.radius} km de {state.place_label}" if state.centre else "dans toute la France")
+    counts, failed = [], 0
+    for bucket in state.types:
+        data = body.get(bucket, {})
+        section = {"type": bucket, "heading": HEADINGS[bucket], "items": data.get("results", []),
+                   "count": data.get("count", 0), "error": None, "empty": EMPTY[bucket], "next": None}
+        if "error" in data:
+            failed += 1
+            section["error"] = UNAVAILABLE[bucket] + " ; les autres résultats restent valables."
+        else:
+            counts.append(widget_format.plural(section["count"], bucket))
+            if data.get("next_page"):
+                section["next"] = (f"{state.path}?"
+                                   + widget_format.query(state.form_params(), types=bucket, page=data["next_page"]))
+        view["sections"].append(section)
+    view["combos"] = body.get("combinations", []) if state.page == 1 else []
+    meta = body["meta"]
+    view["demo"] = bool(meta.get("demo"))
+    if "formations_nearest_france" in meta.get("fallbacks", ()):
+        view["notes"].append("Aucune formation dans ce rayon : voici les plus proches en France.")
+    label = state.job_label or ""
+    if failed == len(state.types):
+        view["state"] = "error"
+        view["summary"] = "La recherche n'a pas pu aboutir : nos sources de données ne répondent pas. " \
+                          "Réessayez dans un instant."
+    elif all(s["count"] == 0 for s in view["sections"] if not s["error"]):
+        view["state"] = "empty"
+        view["summary"] = f"Aucun résultat pour « {label} » {where}."
+        suggested = meta.get("suggested_radius_km")
+        if suggested:
+            view["widen"] = (f"Élargir la recherche à {suggested} km",
+                             f"{state.path}?" + widget_format.query(state.form_params(), radius=suggested))
+        elif state.centre:
+            view["widen"] = ("Chercher dans toute la France",
+                             f"{state.path}?" + widget_format.query(state.form_params(), place="", insee=None))
+    else:
+        view["state"] = "results"
+        view["summary"] = f"Pour « {label} » {where} : {_and(counts)}."
+    return view
+
+
+def _partner_policy(request: Request, state: WidgetState, referer: str | None) -> tuple[str | None, str | None, bool]:
+    """(CSP frame-ancestors, postMessage target, allowed) from the partner registry, when there is one."""
+    registry = getattr(request.app.state, "partners", None)
+    if registry is None:
+        return None, state.parent_origin, True
+    policy = registry.widget_policy(state.caller, state.parent_origin or referer)
+    if not policy.allowed:
+        state.notices.append(Notice("caller", f"Ce site n'est pas autorisé à afficher le widget de « {state.caller} » "
+                                              ": demandez l'ajout de son adresse (origine) à la liste du partenaire."))
+    return policy.frame_ancestors, policy.post_message_origin, policy.allowed
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]
+
+
+def _radii(state: WidgetState) -> list[int]:
+    return sorted(set(RADII) | {state.radius})
+
+
+def _referer_origin(request: Request) -> str | None:
+    """The embedding page's origin, when the browser said it (and it is not ourselves)."""
+    referer = request.headers.get("referer", "")
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    origin = f"{parts.scheme}://{parts.netloc}"
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    return None if origin == own else origin
+
+
+def widget_paths() -> list[str]:
+    return ["/widget", *PATH_SCOPES]
