@@ -26,8 +26,9 @@ from widget_server.sources.offers_live import OffersWithFranceTravail
 from widget_server.sources.store import StoreSource
 from widget_server.store.database import DatasetHolder
 from widget_server.web import docs, health, lookups
-from widget_server.web.access_log import AccessLogMiddleware
-from widget_server.web.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from widget_server.web.access_log import AccessLog
+from widget_server.web.metrics import Metrics, metrics_endpoint
+from widget_server.web.observe import ObserveMiddleware
 from widget_server.web.rate_limit import RateLimitMiddleware
 from widget_server.web.responses import error_response, service_error_handler
 from widget_server.web.search_api import SearchEndpoint
@@ -120,8 +121,7 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
         # Outermost first: every answer is logged and counted, 403s and 429s get the security
         # headers, and CORS wraps the limiter so a partner's page can read its 429.
         middleware=[
-            Middleware(AccessLogMiddleware, trust_proxy=settings.trust_proxy),
-            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(ObserveMiddleware, observers=[AccessLog(trust_proxy=settings.trust_proxy), metrics.observe]),
             Middleware(SecurityHeadersMiddleware),
             Middleware(PartnerAccessMiddleware, registry=partners),
             Middleware(RateLimitMiddleware, per_ip=(settings.rate_per_ip, settings.rate_burst_per_ip),

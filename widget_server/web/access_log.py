@@ -16,14 +16,13 @@ import json
 import logging
 import re
 import sys
-import time
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from widget_server.partners import query_caller
 from widget_server.query import CALLER_RE
@@ -102,40 +101,26 @@ def method_label(scope: Scope) -> str:
     return method if method in KNOWN_METHODS else "OTHER"
 
 
-class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp, *, trust_proxy: bool = False, logger: logging.Logger | None = None) -> None:
-        self.app = app
+class AccessLog:
+    """An observer for ObserveMiddleware: one JSON line per request, without personal data."""
+
+    def __init__(self, *, trust_proxy: bool = False, logger: logging.Logger | None = None) -> None:
         self.trust_proxy = trust_proxy
         self.logger = logger or configure_access_log()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500   # what the client gets if the app raises before answering
+    def __call__(self, scope: Scope, status: int, seconds: float) -> None:
+        if self.logger.isEnabledFor(logging.INFO):
+            self.logger.info(json.dumps(self.line(scope, status, seconds), ensure_ascii=False,
+                                        separators=(",", ":")))
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            if self.logger.isEnabledFor(logging.INFO):
-                self.logger.info(json.dumps(self.line(scope, status, started), ensure_ascii=False,
-                                            separators=(",", ":")))
-
-    def line(self, scope: Scope, status: int, started: float) -> dict[str, Any]:
+    def line(self, scope: Scope, status: int, seconds: float) -> dict[str, Any]:
         now = datetime.now(timezone.utc)
         return {
             "ts": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
             "method": method_label(scope),
             "route": route_template(scope),
             "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "duration_ms": round(seconds * 1000, 2),
             "caller": public_caller(query_caller(scope)),
             "client": client_network(client_address(scope, self.trust_proxy)),
             "params": param_names(scope.get("query_string", b"")),

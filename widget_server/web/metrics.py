@@ -10,7 +10,6 @@ the registered partners in strict mode, or the first N distinct callers in open 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
@@ -19,7 +18,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from widget_server import __version__
 from widget_server.partners import PartnerRegistry, query_caller
@@ -116,29 +115,6 @@ class _StateCollector(Collector):
         except Exception:   # not loaded yet or unavailable: the other metrics still matter
             return None
 
-
-class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500   # what the client gets if the app raises before answering
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            self.metrics.observe(scope, status, time.perf_counter() - started)
 
 
 async def metrics_endpoint(request: Request) -> Response:
