@@ -22,8 +22,30 @@ def _setting(env: str, default: Any, help: str) -> Any:
     return field(default=default, metadata={"env": env, "help": help})
 
 
+class EnvSettings:
+    """Settings read from the environment: each dataclass field has `env` and `help` metadata."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Any:
+        """Read settings from the environment; explicit overrides win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            env = f.metadata["env"]
+            if f.name in overrides:
+                values[f.name] = overrides[f.name]
+            elif env in environ:
+                values[f.name] = _convert(env, environ[env], f.default)
+        return cls(**values)
+
+    @classmethod
+    def documented(cls) -> list[tuple[str, Any, str]]:
+        """(environment variable, default, help) for every setting."""
+        return [(f.metadata["env"], f.default, f.metadata["help"]) for f in fields(cls)]  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class Settings:
+class Settings(EnvSettings):
     data_dir: Path = _setting(
         "WIDGET_DATA_DIR", PROJECT_ROOT / "data", "Folder of the reference data files (data/)."
     )
@@ -78,23 +100,6 @@ class Settings:
         "Distinct callers given their own label in /metrics in open mode; later ones count as 'other'.",
     )
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
-        """Read settings from the environment; explicit overrides win."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            env = f.metadata["env"]
-            if f.name in overrides:
-                values[f.name] = overrides[f.name]
-            elif env in environ:
-                values[f.name] = _convert(env, environ[env], f.default)
-        return cls(**values)
-
-    @staticmethod
-    def documented() -> list[tuple[str, Any, str]]:
-        """(environment variable, default, help) for every setting."""
-        return [(f.metadata["env"], f.default, f.metadata["help"]) for f in fields(Settings)]
 
 
 def _convert(env: str, raw: str, default: Any) -> Any:

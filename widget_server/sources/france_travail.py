@@ -18,17 +18,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
 import re
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Mapping, Sequence, TypeVar
 
 import httpx
 from cachetools import TTLCache
 
 from widget_server.items import Item
-from widget_server.settings import SettingError, _convert
+from widget_server.settings import EnvSettings, SettingError
 from widget_server.sources.circuit_breaker import BreakerOpen, CircuitBreaker, Permit
 from widget_server.sources.france_travail_client import (
     MAX_FIRST_INDEX, MAX_RANGE, CircuitOpen, FranceTravailClient, UpstreamAuthError,
@@ -56,7 +55,7 @@ def _setting(env: str, default: Any, help: str, *, repr: bool = True) -> Any:
 
 
 @dataclass(frozen=True)
-class FranceTravailSettings:
+class FranceTravailSettings(EnvSettings):
     client_id: str = _setting("FT_CLIENT_ID", "", "France Travail API client id (live offers are off without it).")
     client_secret: str = _setting(
         "FT_CLIENT_SECRET", "", "France Travail API client secret (never logged).", repr=False)
@@ -108,23 +107,6 @@ class FranceTravailSettings:
         """Live offers are on only when both credentials are set."""
         return bool(self.client_id.strip() and self.client_secret.strip())
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> FranceTravailSettings:
-        """Read settings from the environment; explicit overrides win (as Settings.from_env)."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            env = f.metadata["env"]
-            if f.name in overrides:
-                values[f.name] = overrides[f.name]
-            elif env in environ:
-                values[f.name] = _convert(env, environ[env], f.default)
-        return cls(**values)
-
-    @staticmethod
-    def documented() -> list[tuple[str, Any, str]]:
-        """(environment variable, default, help) for every setting."""
-        return [(f.metadata["env"], f.default, f.metadata["help"]) for f in fields(FranceTravailSettings)]
 
 
 @dataclass
