@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.errors import InvalidParameters
-from widget_server.query import CALLER_RE, parse_search_query
+from widget_server.query import CALLER_RE, SearchQuery, parse_search_query
 from widget_server.search import run_search
+from widget_server.store.database import Dataset
 
 SEARCH_MAX_AGE = 60
 
@@ -39,25 +40,37 @@ class SearchEndpoint:
             if CALLER_RE.match(caller):
                 stats.record(caller, error=True)
             raise
-        key = (dataset.version, query.cache_key())
-        cached = self.cache.get(key)
-        if cached is None:
-            self.misses += 1
-            body = await run_search(dataset, query, self.sources, self.budget_s)
-            self._report_failures(body, query.types)
-            cached = CachedAnswer.of(body, query.types)
-            if not cached.failed:
-                self.cache[key] = cached   # a partial answer is not worth keeping
-            meta = body["meta"]
-        else:
-            self.hits += 1
-            meta = {**cached.meta, "took_ms": 0.0, "cached": True}
+        cached, meta, _ = await self.answer(dataset, query)
         stats.record(query.caller, results=cached.results, error=cached.failed)
         headers = {"ETag": cached.etag, "Vary": "Accept-Encoding",
                    "Cache-Control": "no-store" if cached.failed else f"public, max-age={SEARCH_MAX_AGE}"}
         if cached.etag in _if_none_match(request):
             return Response(status_code=304, headers=headers)
         return Response(cached.render(query.caller, meta), headers=headers, media_type="application/json")
+
+    async def answer(self, dataset: Dataset, query: SearchQuery) -> tuple["CachedAnswer", dict[str, Any], dict[str, Any] | None]:
+        """(the answer, its meta for this request, the body when it was just computed).
+
+        Shared by the API and the widget page, so both hit the same cache and
+        report source failures to the same listeners (metrics).
+        """
+        key = (dataset.version, query.cache_key())
+        cached = self.cache.get(key)
+        if cached is not None:
+            self.hits += 1
+            return cached, {**cached.meta, "took_ms": 0.0, "cached": True}, None
+        self.misses += 1
+        body = await run_search(dataset, query, self.sources, self.budget_s)
+        self._report_failures(body, query.types)
+        cached = CachedAnswer.of(body, query.types)
+        if not cached.failed:
+            self.cache[key] = cached   # a partial answer is not worth keeping
+        return cached, body["meta"], body
+
+    async def body(self, dataset: Dataset, query: SearchQuery) -> dict[str, Any]:
+        """The answer as a dict (the widget page renders it)."""
+        cached, meta, body = await self.answer(dataset, query)
+        return body if body is not None else json.loads(cached.render(query.caller, meta))
 
     def _report_failures(self, body: dict[str, Any], types: tuple[str, ...]) -> None:
         for bucket in types:

@@ -17,7 +17,6 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widget_server.search import run_search
 from widget_server.web import widget_format
 from widget_server.web.templating import templates
 from widget_server.web.widget_assets import assets, html_response
@@ -86,8 +85,7 @@ async def _prepare(request: Request, params: QueryParams, path: str, framed: boo
     query = search_query(state, labels, ext["communes"]) if allowed else None
     body = None
     if query is not None:
-        endpoint = request.app.state.search
-        body = await run_search(dataset, query, endpoint.sources, endpoint.budget_s)
+        body = await request.app.state.search.body(dataset, query)
         failed = any("error" in body[t] for t in query.types if t in body)
         shown = sum(len(body[t].get("results", ())) for t in query.types if t in body)
         request.app.state.caller_stats.record(query.caller, results=shown, error=failed)
