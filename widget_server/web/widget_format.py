@@ -75,6 +75,12 @@ def map_url(place: dict[str, Any]) -> str:
     return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=15/{lat:.5f}/{lon:.5f}"
 
 
+def web_url(url: str | None) -> str:
+    """`url` if it is an absolute http(s) URL, else "": a link from imported data (an offer's, a training's,
+    a company's site) must never be javascript:, data:, vbscript: or protocol-relative."""
+    return url if url and re.match(r"https?://", url, re.IGNORECASE) else ""
+
+
 def rncp_url(rncp: str | None) -> str:
     digits = re.fullmatch(r"RNCP(\d{2,6})", rncp or "")
     return f"https://www.francecompetences.fr/recherche/rncp/{digits.group(1)}/" if digits else ""
@@ -98,5 +104,5 @@ def query(pairs: Iterable[tuple[str, Any]], **extra: Any) -> str:
 def register(env: Environment) -> None:
     env.filters.update(fr_number=fr_number, km=km, fr_date=fr_date, months=months, plural=plural, level=level,
                        short_level=short_level, dom_id=dom_id, map_url=map_url, rncp_url=rncp_url,
-                       mailto=mailto, tel=tel)
+                       web_url=web_url, mailto=mailto, tel=tel)
     env.globals["query"] = query

@@ -68,10 +68,12 @@ async def widget_results(request: Request) -> Response:
     """The results region (a new search) or, with part=items, one type's next page ("Voir plus")."""
     part = request.query_params.get("part")
     params = QueryParams([(k, v) for k, v in request.query_params.multi_items() if k != "part"])
-    page = await _prepare(request, params, "/widget")
+    # The partner registry decides here as on /widget: a caller (or page) the widget page refuses gets no results.
+    page = await _prepare(request, params, "/widget", framed=True)
     name = "_widget_more.html" if part == "items" else "_widget_results.html"
     html = templates.get_template(name).render(page)
-    return html_response(request, html, {"Cache-Control": "private, max-age=60"})
+    return html_response(request, html, {"Cache-Control": "private, max-age=60"},
+                         status_code=200 if page["allowed"] else 403)
 
 
 async def _prepare(request: Request, params: QueryParams, path: str, framed: bool = False) -> dict[str, Any]:
