@@ -9,6 +9,7 @@ if any of them leaves 127.0.0.1.
 from __future__ import annotations
 
 import html
+import os
 import socket
 import threading
 import time
@@ -121,8 +122,13 @@ def host_origin(widget_origin: str) -> Iterator[str]:
 def browser() -> Iterator[Any]:
     # Package scope, not session: Playwright's sync API keeps an event loop running in this thread
     # until it stops, and later tests (asyncio.run) need the thread back.
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as playwright_api   # a test dependency: its absence is a failure
+
     if not Path(CHROMIUM).exists():
+        # Outside CI a developer may run the suite without the browser; in CI a
+        # missing browser must fail, never quietly skip the browser tests.
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: ./dev test installs Debian's chromium")
         pytest.skip("Debian's Chromium is not installed (./dev test installs it)")
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
