@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from widget_server.ingest import demo
-from widget_server.ingest.demo import fake_siret, luhn_check_digit, luhn_valid, reference_date, rng_for
-from widget_server.ingest.demo_formations import generate_formations
-from widget_server.ingest.demo_recruiters import THRESHOLD, short_trade
+from widget_server.ingest.demo import step as demo
+from widget_server.ingest.demo.common import fake_siret, luhn_check_digit, luhn_valid, reference_date, rng_for
+from widget_server.ingest.demo.formations import generate_formations
+from widget_server.ingest.demo.recruiters import THRESHOLD, short_trade
 from widget_server.ingest.reference import load_reference
 from widget_server.ingest.referentials import Referentials
 from widget_server.store.database import connect_readonly

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from widget_server.ingest.catalogue import parse_catalogue
-from widget_server.ingest.ft_offers import contract_nature, offer_record, parse_ft_offers
+from widget_server.ingest.readers.catalogue_json import parse_catalogue
+from widget_server.ingest.readers.ft_offers import contract_nature, offer_record, parse_ft_offers
 from widget_server.ingest.importer import (
     PAUSE_ENV, NothingToImport, add_import_arguments, detect_format, import_file, run_import_command,
 )
 from widget_server.ingest.prediction import ROME_SHARE_THRESHOLD, load_naf_rome_shares, predicted_romes
-from widget_server.ingest.recruiters_csv import parse_recruiters
+from widget_server.ingest.readers.recruiters_csv import parse_recruiters
 from widget_server.ingest.referentials import Referentials
 from widget_server.ingest.report import ImportFailed
 from widget_server.ingest.validate import RowRejected, siret_valid, size_band
@@ -406,7 +406,7 @@ def test_a_running_service_switches_to_the_imported_dataset(served: Path) -> Non
 # ---------------------------------------------------------------- formats from elsewhere, and the command
 
 def test_rco_file_goes_through_the_rco_parser(served: Path, data_dir: Path, tmp_path: Path) -> None:
-    pytest.importorskip("widget_server.ingest.rco")
+    pytest.importorskip("widget_server.ingest.readers.rco_2020_06")
     lines = gzip.decompress((data_dir / "formations/RCO_20200625_offre_apprentissage.csv.gz").read_bytes()) \
         .decode("utf-8").splitlines(keepends=True)
     path = tmp_path / "rco.csv"

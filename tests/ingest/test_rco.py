@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from widget_server.ingest.files import read_csv, resolve
-from widget_server.ingest.rco import RCO_FILE, DiplomaLinks, parse_rco
+from widget_server.ingest.readers.rco_2020_06 import RCO_FILE, DiplomaLinks, parse_rco
 from widget_server.ingest.referentials import Referentials
 from widget_server.ingest.report import ImportFailed
 

@@ -29,8 +29,8 @@ BuildStep = Callable[[sqlite3.Connection, Path, Referentials, str], dict[str, st
 
 def build_steps() -> list[tuple[str, BuildStep]]:
     """The item-filling steps, in order: the real formations, then the demo records."""
-    from widget_server.ingest.demo import build_step as demo_step
-    from widget_server.ingest.rco import build_step as rco_step
+    from widget_server.ingest.demo.step import build_step as demo_step
+    from widget_server.ingest.readers.rco_2020_06 import build_step as rco_step
 
     return [("formations_rco", rco_step), ("demo", demo_step)]
 

@@ -136,16 +136,16 @@ def _parse(table: str, fmt: str, file: Path, refs: Referentials, src: sqlite3.Co
            data_dir: Path | None) -> tuple[list[dict], RowReport]:
     # Imported lazily: each format pulls its own dependencies (RCO loads diploma links).
     if fmt == "catalogue":
-        from widget_server.ingest.catalogue import parse_catalogue
+        from widget_server.ingest.readers.catalogue_json import parse_catalogue
         return parse_catalogue(file, refs)
     if fmt == "rco":
-        from widget_server.ingest.rco import parse_rco
+        from widget_server.ingest.readers.rco_2020_06 import parse_rco
         return parse_rco(file, refs, source_name="rco", data_dir=data_dir)
     if fmt == "france_travail":
-        from widget_server.ingest.ft_offers import parse_ft_offers
+        from widget_server.ingest.readers.ft_offers import parse_ft_offers
         return parse_ft_offers(file, refs)
     from widget_server.ingest.prediction import load_naf_rome_shares
-    from widget_server.ingest.recruiters_csv import parse_recruiters
+    from widget_server.ingest.readers.recruiters_csv import parse_recruiters
     return parse_recruiters(file, refs, load_naf_rome_shares(src))
 
 

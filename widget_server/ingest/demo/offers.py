@@ -7,8 +7,8 @@ import itertools
 import random
 import sqlite3
 
-from widget_server.ingest.demo import insert_rows
-from widget_server.ingest.demo_recruiters import Recruiters
+from widget_server.ingest.demo.common import insert_rows
+from widget_server.ingest.demo.recruiters import Recruiters
 
 WINDOW_DAYS = 60            # offers are created within the 60 days before the reference date
 APPRENTICESHIP_SHARE = 0.8  # E2 apprentissage; the rest FS professionnalisation

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import sqlite3
 
-from widget_server.ingest.demo import PlacePicker, fake_siret, insert_rows
+from widget_server.ingest.demo.common import PlacePicker, fake_siret, insert_rows
 from widget_server.ingest.referentials import Referentials
 
 MIN_POPULATION = 5_000   # training centres sit in towns, not villages

@@ -13,7 +13,7 @@ import random
 import sqlite3
 from dataclasses import dataclass, field
 
-from widget_server.ingest.demo import PlacePicker, fake_siret, insert_rows
+from widget_server.ingest.demo.common import PlacePicker, fake_siret, insert_rows
 from widget_server.ingest.prediction import ROME_SHARE_THRESHOLD
 
 # With scores drawn as below this gives a recruiter 1 to 6 ROME codes in 9 cases

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from widget_server.ingest.files import read_csv, resolve
-from widget_server.ingest.reference import record_source
 from widget_server.ingest.referentials import Referentials
 
 SEED = "widget-demo-2026"
@@ -141,28 +140,3 @@ def insert_rows(conn: sqlite3.Connection, table: str, columns: Sequence[str],
             batch.clear()
     conn.executemany(sql, batch)
     return n + len(batch)
-
-
-def build_step(conn: sqlite3.Connection, data_dir: Path, refs: Referentials, scale: str) -> dict[str, str]:
-    """Fill the offer and recruiter tables (and add formations at national scale) with demo records."""
-    # Imported here: the three generators are only needed while building.
-    from widget_server.ingest.demo_formations import generate_formations
-    from widget_server.ingest.demo_offers import generate_offers
-    from widget_server.ingest.demo_recruiters import THRESHOLD, generate_recruiters
-
-    sizes = SIZES[scale]
-    today = reference_date()
-    places = PlacePicker(refs)
-    bands = size_bands(data_dir)
-    record_source(conn, data_dir, SIZE_BANDS, len(bands), "INSEE tranches d'effectif")
-    recruiters = generate_recruiters(conn, rng_for("recruiters"), places, bands, sizes["recruiters"])
-    offers = generate_offers(conn, rng_for("offers"), recruiters, sizes["offers"], today)
-    formations = generate_formations(conn, rng_for("formations"), refs, sizes["formations_total"])
-    return {
-        "seed": SEED,
-        "reference_date": today.isoformat(),
-        "threshold": f"{THRESHOLD}",
-        "recruiters": str(recruiters.count),
-        "offers": str(offers),
-        "formations": str(formations),
-    }

@@ -1,0 +1,1 @@
+"""Generated demonstration records (offers, recruiters, extra formations at national scale), always flagged demo."""

@@ -1,0 +1,1 @@
+"""Readers of real data files, one module per source format: records and a row report, nothing written."""
