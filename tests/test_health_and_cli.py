@@ -31,6 +31,22 @@ def test_cli_info_reports_counts(dataset_path):
     assert info["reference"]["rome"] == 1584
     assert set(info["items"]) == {"formation", "offer", "recruiter"}
     assert any(s["name"].startswith("rome/") for s in info["sources"])
+    catalogue = info["catalogue"]
+    assert catalogue["real_trainings"] >= 35_000
+    assert {"onisep_2023", "rco_2020_11"} <= {s for combo in catalogue["by_sources"] for s in combo.split("+")}
+    assert catalogue["share_with_rome"] >= 0.95 and catalogue["share_with_outcomes"] >= 0.8
+    assert catalogue["share_exact_position"] >= 0.5
+    assert sum(catalogue["precision"].values()) == catalogue["real_trainings"]
+
+
+def test_cli_info_says_the_catalogue_in_words(dataset_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "widget_server", "data", "info"],
+        env={"WIDGET_DATASET": str(dataset_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert "real trainings: " in out and "with ROME codes" in out and "without, by reason" in out
+    assert "with outcomes (InserJeunes)" in out and "exact position" in out
 
 
 def test_cli_rejects_a_bad_setting():

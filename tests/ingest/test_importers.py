@@ -438,3 +438,28 @@ def test_command_line(served: Path, tmp_path: Path, capsys, monkeypatch) -> None
     assert run_import_command(served, args) == 1
     assert "ne convient pas aux formations" in capsys.readouterr().err
     assert digest(served) == before
+
+
+@pytest.mark.parametrize("name, fmt", [("rco_formations_2020-11.csv.gz", "rco_catalogue"),
+                                       ("onisep_af_catalogue_2023.csv.gz", "onisep"),
+                                       ("listeFormationApprentissagePsup.csv.gz", "parcoursup")])
+def test_each_catalogue_format_is_recognised_and_merged_like_the_build(served: Path, data_dir: Path,
+                                                                      tmp_path: Path, name: str, fmt: str) -> None:
+    lines = gzip.decompress((data_dir / "formations" / name).read_bytes()).decode("utf-8").splitlines(keepends=True)
+    path = tmp_path / name.removesuffix(".gz")
+    path.write_text("".join(lines[:61]), encoding="utf-8")
+    assert detect_format("formations", path) == fmt
+    result = import_file(served, "formations", path)
+    assert result.fmt == fmt and result.report.read == 60
+    # Intakes of one training are one item: never more items than rows, and at least one.
+    assert 0 < result.counts["formation"] == result.report.kept <= 60
+    conn = sqlite3.connect(served)
+    try:
+        rows = conn.execute("SELECT source, title, latitude, precision, sources FROM formation").fetchall()
+    finally:
+        conn.close()
+    assert {r[0] for r in rows} == {"import"}
+    assert all(title and lat is not None and precision in ("site", "organisation", "commune")
+               for _, title, lat, precision, _ in rows)
+    assert all(json.loads(sources)[0]["source"] in ("rco_2020_11", "onisep_2023", "parcoursup_2020")
+               for *_, sources in rows)

@@ -19,7 +19,7 @@ from widget_server import __version__
 from widget_server.ingest.reference import load_reference
 from widget_server.ingest.referentials import Referentials
 from widget_server.store.schema import ITEM_KINDS, ITEMS_DDL, REFERENCE_DDL, SCHEMA_VERSION
-from widget_server.store.writer import index_items, renumber_items
+from widget_server.store.writer import index_formation_aliases, index_items, renumber_items
 
 SCALES = ("default", "national")
 
@@ -29,10 +29,12 @@ BuildStep = Callable[[sqlite3.Connection, Path, Referentials, str], dict[str, st
 
 def build_steps() -> list[tuple[str, BuildStep]]:
     """The item-filling steps, in order: the real formations, then the demo records."""
+    from widget_server.ingest.catalogue.step import build_step as catalogue_step
     from widget_server.ingest.demo.step import build_step as demo_step
-    from widget_server.ingest.readers.rco_2020_06 import build_step as rco_step
+    from widget_server.ingest.market import build_step as market_step
 
-    return [("formations_rco", rco_step), ("demo", demo_step)]
+    # The market comes before the demo records: they are drawn in proportion to its offers.
+    return [("catalogue", catalogue_step), ("market", market_step), ("demo", demo_step)]
 
 
 def temporary_path(destination: Path) -> Path:
@@ -93,7 +95,9 @@ def finalize(conn: sqlite3.Connection, meta: dict[str, str], kinds: tuple[str, .
     for kind in kinds:
         renumber_items(conn, kind)
         index_items(conn, kind)
-    for table in ("rome", "appellation", "diploma", "commune", "naf", *ITEM_KINDS):
+    if "formation" in kinds:
+        index_formation_aliases(conn)
+    for table in ("rome", "appellation", "diploma", "commune", "naf", "organisation", *ITEM_KINDS):
         meta[f"count.{table}"] = str(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     for kind in ITEM_KINDS:
         meta[f"count.{kind}.demo"] = str(

@@ -36,7 +36,13 @@ from widget_server.store.writer import insert_items
 
 KINDS = {"formations": "formation", "offers": "offer", "recruiters": "recruiter",
          "formation": "formation", "offer": "offer", "recruiter": "recruiter"}
-FORMATS = {"formation": ("catalogue", "rco"), "offer": ("france_travail",), "recruiter": ("lbb",)}
+# The catalogue formats: our JSON/CSV, and the real files the build merges (catalogue/step.py).
+CATALOGUE_FORMATS = {"rco": "rco_2020_06", "rco_catalogue": "rco_2020_11", "onisep": "onisep_2023",
+                     "parcoursup": "parcoursup_2020"}
+FORMATS = {"formation": ("catalogue", *CATALOGUE_FORMATS), "offer": ("france_travail",), "recruiter": ("lbb",)}
+# Header columns that tell each real catalogue format apart (checked in this order).
+FORMAT_SIGNATURES = (("catalogue", ("intitule_long",)), ("rco_catalogue", ("id_formation", "id_action")),
+                     ("onisep", ("onisep_af", "cle_ministere_educatif")), ("parcoursup", ("uai_aff",)))
 KIND_LABELS = {"formation": "formations", "offer": "offres", "recruiter": "recruteurs"}
 PAUSE_ENV = "WIDGET_IMPORT_TEST_PAUSE"
 
@@ -94,7 +100,7 @@ def import_file(dataset_path: Path, kind: str, file: Path, *, fmt: str | None = 
         try:
             refs = Referentials(src)
             previous = dict(src.execute("SELECT key, value FROM meta"))
-            records, report = _parse(table, fmt, file, refs, src, data_dir)
+            records, report, organisations = _parse(table, fmt, file, refs, src, data_dir)
             _pause("parsed")
             if not replace:
                 _reject_existing(src, table, records, report)
@@ -103,7 +109,7 @@ def import_file(dataset_path: Path, kind: str, file: Path, *, fmt: str | None = 
             tmp = temporary_path(dataset_path)
             tmp.unlink(missing_ok=True)
             try:
-                meta = _write_copy(src, tmp, table, fmt, file, records, report, replace, now)
+                meta = _write_copy(src, tmp, table, fmt, file, records, report, replace, now, organisations)
                 src.close()
                 _pause("finalized")
                 os.replace(tmp, dataset_path)
@@ -120,8 +126,8 @@ def import_file(dataset_path: Path, kind: str, file: Path, *, fmt: str | None = 
 
 
 def detect_format(kind: str, file: Path) -> str:
-    """The format of `file` for items of `kind`: only formations come in two (JSON/CSV with
-    the catalogue's field names, or the RCO export)."""
+    """The format of `file` for items of `kind`: formations come in several (our JSON/CSV,
+    the RCO exports, the 2023 ONISEP keys, Parcoursup), told apart by their header."""
     kind = KINDS.get(kind, kind)
     if kind != "formation":
         return FORMATS[kind][0]
@@ -129,24 +135,44 @@ def detect_format(kind: str, file: Path) -> str:
     if is_json(head):
         return "catalogue"
     first_line = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
-    return "catalogue" if "intitule_long" in first_line else "rco"
+    columns = {c.strip().strip('"') for c in first_line.replace(";", ",").split(",")}
+    for fmt, signature in FORMAT_SIGNATURES:
+        if all(column in columns for column in signature):
+            return fmt
+    return "rco"
 
 
 def _parse(table: str, fmt: str, file: Path, refs: Referentials, src: sqlite3.Connection,
-           data_dir: Path | None) -> tuple[list[dict], RowReport]:
-    # Imported lazily: each format pulls its own dependencies (RCO loads diploma links).
+           data_dir: Path | None) -> tuple[list[dict], RowReport, list[dict] | None]:
+    """(rows, report, organisation rows or None) of the file."""
+    # Imported lazily: each format pulls its own dependencies (the catalogue ones load diploma files).
     if fmt == "catalogue":
         from widget_server.ingest.readers.catalogue_json import parse_catalogue
-        return parse_catalogue(file, refs)
-    if fmt == "rco":
-        from widget_server.ingest.readers.rco_2020_06 import parse_rco
-        return parse_rco(file, refs, source_name="rco", data_dir=data_dir)
+        return (*parse_catalogue(file, refs), None)
+    if fmt in CATALOGUE_FORMATS:
+        return _parse_catalogue_file(CATALOGUE_FORMATS[fmt], file, refs, src, data_dir)
     if fmt == "france_travail":
         from widget_server.ingest.readers.ft_offers import parse_ft_offers
-        return parse_ft_offers(file, refs)
+        return (*parse_ft_offers(file, refs), None)
     from widget_server.ingest.prediction import load_naf_rome_shares
     from widget_server.ingest.readers.recruiters_csv import parse_recruiters
-    return parse_recruiters(file, refs, load_naf_rome_shares(src))
+    return (*parse_recruiters(file, refs, load_naf_rome_shares(src)), None)
+
+
+def _parse_catalogue_file(source: str, file: Path, refs: Referentials, src: sqlite3.Connection,
+                          data_dir: Path | None) -> tuple[list[dict], RowReport, list[dict]]:
+    """A real catalogue file goes through the build's own merge and enrichment, so an imported
+    training is titled, placed, tied to ROME codes and outcomes exactly as a built one."""
+    from widget_server.ingest.catalogue.step import Catalogue, read_source
+    from widget_server.settings import Settings
+    catalogue = Catalogue.load(src, data_dir or Settings.from_env().data_dir, refs)
+    records, read_report = read_source(source, file, refs, catalogue.diplomas)
+    report = RowReport("import")
+    report.read = read_report.read
+    report.rejects.extend(read_report.rejects)
+    report.notes.update(read_report.notes)
+    formations, organisations = catalogue.rows(records, report, source_label="import")
+    return formations, report, organisations
 
 
 def _reject_existing(src: sqlite3.Connection, table: str, records: list[dict], report: RowReport) -> None:
@@ -173,7 +199,8 @@ def _nothing_message(file: Path, table: str, report: RowReport) -> str:
 
 
 def _write_copy(src: sqlite3.Connection, tmp: Path, table: str, fmt: str, file: Path, records: list[dict],
-                report: RowReport, replace: bool, now: dt.datetime | None) -> dict[str, str]:
+                report: RowReport, replace: bool, now: dt.datetime | None,
+                organisations: list[dict] | None = None) -> dict[str, str]:
     """Copy the dataset to `tmp`, put the records in, re-index, check, and fsync it."""
     dst = sqlite3.connect(tmp)
     try:
@@ -186,6 +213,10 @@ def _write_copy(src: sqlite3.Connection, tmp: Path, table: str, fmt: str, file: 
             dst.execute(f"DELETE FROM {table}")
             dst.execute("DELETE FROM source_file WHERE name LIKE ?", (f"import/{table}/%",))
         insert_items(dst, table, records)
+        if organisations:
+            # Organisations already known keep their row (the build's directory is richer).
+            from widget_server.ingest.catalogue.step import insert_organisations
+            insert_organisations(dst, organisations, replace=False)
         at = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
         digest = sha256(file)
         dst.execute("INSERT OR REPLACE INTO source_file(name, sha256, rows, version) VALUES (?, ?, ?, ?)",
@@ -277,8 +308,10 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `widget-server data import KIND FILE`."""
     parser.add_argument("kind", choices=("formations", "offers", "recruiters"))
     parser.add_argument("file", type=Path, help="file to import (may be gzipped)")
-    parser.add_argument("--format", dest="fmt", choices=("catalogue", "rco", "france-travail", "lbb"),
-                        help="file format (default: guessed; formations: catalogue JSON/CSV or RCO CSV)")
+    parser.add_argument("--format", dest="fmt", choices=("catalogue", "rco", "rco-catalogue", "onisep", "parcoursup",
+                                                    "france-travail", "lbb"),
+                        help="file format (default: guessed from the file; formations: catalogue JSON/CSV, "
+                             "RCO offer export, RCO catalogue, ONISEP 2023 keys or Parcoursup)")
     parser.add_argument("--append", action="store_true",
                         help="add to the items of that kind instead of replacing them (known keys rejected)")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")

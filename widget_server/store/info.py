@@ -36,6 +36,7 @@ def dataset_info(path: Path) -> dict[str, Any]:
             steps.setdefault(step, {})[fact] = value
     return {
         "path": str(path),
+        "catalogue": _catalogue_summary(meta, kinds["formation"]),
         "size_bytes": path.stat().st_size,
         "version": meta.get("version"),
         "scale": meta.get("scale"),
@@ -49,6 +50,24 @@ def dataset_info(path: Path) -> dict[str, Any]:
     }
 
 
+def _catalogue_summary(meta: dict[str, str], formations: dict[str, Any]) -> dict[str, Any] | None:
+    """The real trainings at a glance: how many, from which sources, and what they carry."""
+    if "catalogue.trainings" not in meta:
+        return None
+    reasons = json.loads(meta.get("catalogue.reasons", "{}"))
+    return {
+        "real_trainings": formations["count"] - formations["demo"],
+        "by_sources": json.loads(meta.get("catalogue.by_sources", "{}")),
+        "share_with_rome": float(meta.get("catalogue.share_with_rome", 0)),
+        "without_rome": reasons.get("no_rome", {}),
+        "share_with_outcomes": float(meta.get("catalogue.share_with_outcomes", 0)),
+        "share_exact_position": float(meta.get("catalogue.share_exact_position", 0)),
+        "precision": json.loads(meta.get("catalogue.precision", "{}")),
+        "with_contact_email": int(meta.get("catalogue.with_email", 0)),
+        "with_onisep_page": int(meta.get("catalogue.with_onisep", 0)),
+    }
+
+
 def format_info(info: dict[str, Any]) -> str:
     lines = [
         f"Dataset {info['path']} ({info['size_bytes'] / 1e6:.1f} MB)",
@@ -59,6 +78,16 @@ def format_info(info: dict[str, Any]) -> str:
     for kind, c in info["items"].items():
         lines.append(f"    {kind:<10} {c['count']:>8}  (demo: {c['demo']}, {c['demo_share']:.0%})")
     lines.append("  reference: " + ", ".join(f"{k}={v}" for k, v in info["reference"].items()))
+    if c := info.get("catalogue"):
+        lines += [
+            f"  real trainings: {c['real_trainings']} (merged from: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(c["by_sources"].items(), key=lambda kv: -kv[1])) + ")",
+            f"    with ROME codes {c['share_with_rome']:.1%}; without, by reason: "
+            + (", ".join(f"{k} {v}" for k, v in c["without_rome"].items()) or "none"),
+            f"    with outcomes (InserJeunes) {c['share_with_outcomes']:.1%}; exact position "
+            f"{c['share_exact_position']:.1%} (" + ", ".join(f"{k} {v}" for k, v in c["precision"].items()) + ")",
+            f"    with a contact address {c['with_contact_email']}; with an ONISEP page {c['with_onisep_page']}",
+        ]
     for step, facts in info["steps"].items():
         lines.append(f"  {step}:")
         for fact, value in facts.items():

@@ -9,7 +9,7 @@ index probe; the exact code and the item id ride along as auxiliary columns.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 REFERENCE_DDL = """
 CREATE TABLE meta (
@@ -86,6 +86,40 @@ CREATE TABLE naf_rome (
 ) WITHOUT ROWID;
 """
 
+# The local job market (ingest/market.py): France Travail's offers per commune and ROME v3
+# code, and the hiring tension per employment area (bassin BMO) and ROME v3 code.
+MARKET_DDL = """
+CREATE TABLE market_offer (
+    rome       TEXT NOT NULL,          -- ROME v3 code
+    commune_id INTEGER NOT NULL,       -- commune.id
+    offers     INTEGER NOT NULL,
+    PRIMARY KEY (rome, commune_id)
+) WITHOUT ROWID;
+CREATE TABLE employment_area (
+    code TEXT PRIMARY KEY,             -- BE19 code
+    name TEXT NOT NULL
+);
+CREATE TABLE commune_area (
+    insee TEXT PRIMARY KEY,
+    area  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE market_tension (
+    area                 TEXT NOT NULL,
+    rome                 TEXT NOT NULL,   -- ROME v3 code
+    level                INTEGER NOT NULL, -- 1 (little tension) .. 5 (very hard to recruit)
+    offers               REAL,            -- offers registered in the year (average per quarter)
+    job_seekers          REAL,            -- job seekers (categories A, B, C)
+    hiring_intensity     INTEGER,
+    labour_shortage      INTEGER,
+    lasting_jobs         INTEGER,
+    working_conditions   INTEGER,
+    geographic_mismatch  INTEGER,
+    training_specificity INTEGER,
+    PRIMARY KEY (area, rome)
+) WITHOUT ROWID;
+"""
+REFERENCE_DDL += MARKET_DDL
+
 ITEMS_DDL = """
 CREATE TABLE formation (
     id            INTEGER PRIMARY KEY,
@@ -107,13 +141,54 @@ CREATE TABLE formation (
     insee         TEXT,
     latitude      REAL NOT NULL,
     longitude     REAL NOT NULL,
-    entry_periods TEXT,                   -- as given by the source
+    entry_periods TEXT,                   -- as given by the source (free text)
     hours         INTEGER,
     capacity      INTEGER,
     url           TEXT,
     source        TEXT NOT NULL,
-    demo          INTEGER NOT NULL
+    demo          INTEGER NOT NULL,
+    -- The merged catalogue (ingest/catalogue): NULL where a source has nothing to say.
+    uai             TEXT,                 -- the training organisation's UAI
+    catalogue_keys  TEXT,                 -- space-separated cle_ministere_educatif
+    onisep_ids      TEXT,                 -- space-separated ONISEP "AF." ids
+    intake_months   TEXT,                 -- comma-separated months 1..12
+    periods         TEXT,                 -- comma-separated YYYY-MM intakes, as the sources dated them
+    email           TEXT,                 -- the training's contact (a role or institution address)
+    phone           TEXT,
+    website         TEXT,
+    qualiopi        INTEGER,              -- the organisation's Qualiopi certification (NULL: unknown)
+    precision       TEXT,   -- 'site', 'organisation' or 'commune' (NULL: not said by the source)
+    sources         TEXT,                 -- JSON [{"source", "year", "id"}]: where it was seen
+    years           TEXT,                 -- comma-separated years it was seen
+    outcomes        TEXT,                 -- JSON [InserJeunes figures that apply to it]
+    employment_rate REAL                  -- the rate sort=employment ranks by (see sources/store.py)
 );
+-- Other ids a training is known by (its catalogue keys, its ONISEP ids), for deep links.
+CREATE TABLE formation_alias (
+    alias         TEXT NOT NULL,
+    formation_key TEXT NOT NULL,
+    PRIMARY KEY (alias, formation_key)
+) WITHOUT ROWID;
+-- Training organisations (CFAs...) with a known position: the contacts shown when no
+-- training of a métier exists anywhere.
+CREATE TABLE organisation (
+    id          INTEGER PRIMARY KEY,
+    siret       TEXT NOT NULL UNIQUE,
+    uai         TEXT,
+    name        TEXT NOT NULL,
+    address     TEXT,
+    postal_code TEXT,
+    city        TEXT,
+    insee       TEXT,
+    latitude    REAL NOT NULL,
+    longitude   REAL NOT NULL,
+    qualiopi    INTEGER,
+    email       TEXT,
+    domains     TEXT NOT NULL,            -- comma-separated ROME domains (e.g. "D11") of its trainings
+    trainings   INTEGER NOT NULL,         -- how many trainings of the catalogue it gives
+    source      TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE organisation_geo USING rtree(id, lat_min, lat_max, lon_min, lon_max);
 CREATE TABLE recruiter (
     id           INTEGER PRIMARY KEY,
     key          TEXT NOT NULL UNIQUE,    -- SIRET for real ones

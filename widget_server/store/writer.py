@@ -82,3 +82,16 @@ def index_items(conn: sqlite3.Connection, kind: str) -> int:
     conn.executemany(f"INSERT OR IGNORE INTO {kind}_rome VALUES (?, ?)",
                      sorted((row[8], row[7]) for row in rows))
     return len(rows)
+
+
+def index_formation_aliases(conn: sqlite3.Connection) -> int:
+    """(Re)build formation_alias: each training's catalogue keys and ONISEP ids -> its key."""
+    conn.execute("DELETE FROM formation_alias")
+    pairs = set()
+    for key, keys, onisep in conn.execute(
+        "SELECT key, catalogue_keys, onisep_ids FROM formation WHERE catalogue_keys IS NOT NULL OR onisep_ids IS NOT NULL"
+    ):
+        for alias in f"{keys or ''} {onisep or ''}".split():
+            pairs.add((alias, key))
+    conn.executemany("INSERT INTO formation_alias VALUES (?, ?)", sorted(pairs))
+    return len(pairs)

@@ -100,6 +100,8 @@ def formation_record(raw: dict, refs: Referentials, *, where: str = "", notes: C
         "insee": place.insee if place else (insee or None),
         "latitude": lat,
         "longitude": lon,
+        # The site's own point when the file gave one we kept, else the commune's centre.
+        "precision": "commune" if place is not None and (lat, lon) == (place.latitude, place.longitude) else "site",
         "entry_periods": _periods(raw.get("periode") or raw.get("date_debut"), where),
         "hours": None,   # the catalogue gives a duration in years ("duree"), not hours
         "capacity": _capacity(raw.get("capacite")),
