@@ -122,9 +122,17 @@ def test_diploma_filters_formations(search_client):
 
 def test_formations_fall_back_to_the_nearest_in_france(search_client):
     body = search(search_client, romes="D1104", insee="69123", radius=10, types="formations")
-    assert ids(body["formations"]) == ["paris-patisserie"]
-    assert body["formations"]["results"][0]["place"]["distance_km"] > 350
+    # Nothing within 10 km is counted as near: the far training is listed apart, with its distance.
+    assert ids(body["formations"]) == [] and body["formations"]["count"] == 0
+    assert [r["id"] for r in body["formations"]["nearest"]] == ["formation:paris-patisserie"]
+    assert body["formations"]["nearest"][0]["place"]["distance_km"] > 350
     assert body["meta"]["fallbacks"] == ["formations_nearest_france"]
+
+
+def test_a_wider_radius_never_shows_fewer_trainings(search_client):
+    counts = [search(search_client, romes="D1102", insee="69123", radius=r, types="formations")["formations"]["count"]
+              for r in (10, 30, 60, 100, 200)]
+    assert counts == sorted(counts) and counts[-1] > counts[0]
 
 
 def test_an_empty_answer_suggests_a_radius(search_client):

@@ -20,6 +20,7 @@ class Place(TypedDict):
     insee: str | None
     latitude: float
     longitude: float
+    precision: Literal["site", "organisation", "commune"] | None   # how exact the point is (formations)
 
 
 class Company(TypedDict):
@@ -41,6 +42,34 @@ class Dates(TypedDict):
     entry_periods: str | None     # formations: as given by the catalogue
 
 
+class Outcome(TypedDict):
+    """InserJeunes figures (percentages) that apply to a training, for one scope and period."""
+    scope: Literal["cfa", "diploma_region"]   # this CFA (all its trainings), or this diploma in this region
+    label: str | None                         # the CFA's name as InserJeunes gives it
+    region: str | None
+    years: str                                # "2023-2024" (CFA: two cumulated years), "2022-2023"
+    employment_6_months: int | None
+    employment_12_months: int | None
+    expected_employment_6_months: int | None
+    value_added_6_months: int | None          # observed minus expected, in points
+    further_study: int | None
+    interrupted_contracts: int | None
+    leavers: int | None
+    source: str
+
+
+class SourceSeen(TypedDict):
+    source: str                   # "rco_2020_11", "onisep_2023", "rco_2020_06", "parcoursup_2020", or an import's
+    label: str
+    year: int
+
+
+class Contact(TypedDict):
+    email: str | None             # a role or institution address, never a person's
+    phone: str | None
+    website: str | None
+
+
 class FormationDetails(TypedDict):
     diploma: str | None           # diploma title
     diploma_type: str | None
@@ -49,6 +78,17 @@ class FormationDetails(TypedDict):
     training_centre: Company      # the CFA responsible for the training
     hours: int | None
     capacity: int | None
+    catalogue_key: str | None     # cle_ministere_educatif
+    onisep: dict[str, str] | None # {"id": "AF.79123", "url": ...}
+    uai: str | None
+    intake_months: list[int]      # 1..12
+    periods: list[str]            # "YYYY-MM", as the sources dated the intakes
+    contact: Contact
+    qualiopi: bool | None
+    sources: list[SourceSeen]
+    years_seen: list[int]
+    outcomes: list[Outcome]
+    employment_rate: float | None  # what sort=employment ranks by
 
 
 class OfferDetails(TypedDict):

@@ -27,7 +27,10 @@ COMPANY = _obj({"name": NULLABLE_STR, "siret": NULLABLE_STR, "naf_code": NULLABL
                 "naf_label": NULLABLE_STR, "size": NULLABLE_STR})
 PLACE = _obj({"distance_km": NULLABLE_NUM, "address": NULLABLE_STR, "city": NULLABLE_STR,
               "postal_code": NULLABLE_STR, "insee": NULLABLE_STR,
-              "latitude": {"type": "number"}, "longitude": {"type": "number"}})
+              "latitude": {"type": "number"}, "longitude": {"type": "number"},
+              "precision": {"enum": ["site", "organisation", "commune", None],
+                            "description": "Formations : précision de la position (site de formation, adresse de "
+                                           "l'organisme, centre de la commune)."}})
 DATES = _obj({"created_at": NULLABLE_STR, "start_date": NULLABLE_STR, "entry_periods": NULLABLE_STR})
 ITEM_BASE = {
     "type": {"enum": ["formation", "offer", "recruiter"]},
@@ -42,9 +45,33 @@ ITEM_BASE = {
     "demo": {"type": "boolean", "description": "Generated demonstration record, not a real one."},
     "source": {"type": "string"},
 }
-FORMATION_DETAILS = _obj({"diploma": NULLABLE_STR, "diploma_type": NULLABLE_STR, "cfd": NULLABLE_STR,
-                          "rncp": NULLABLE_STR, "training_centre": _ref("Company"), "hours": NULLABLE_INT,
-                          "capacity": NULLABLE_INT})
+NULLABLE_PCT = {"type": ["integer", "null"], "minimum": -100, "maximum": 100}
+OUTCOME = _obj({
+    "scope": {"enum": ["cfa", "diploma_region"],
+              "description": "cfa : ce CFA, toutes formations ; diploma_region : ce diplôme dans cette région."},
+    "label": NULLABLE_STR, "region": NULLABLE_STR,
+    "years": {"type": "string", "description": "Années des sortants (« 2023-2024 »)."},
+    "employment_6_months": NULLABLE_PCT, "employment_12_months": NULLABLE_PCT,
+    "expected_employment_6_months": NULLABLE_PCT, "value_added_6_months": NULLABLE_PCT,
+    "further_study": NULLABLE_PCT, "interrupted_contracts": NULLABLE_PCT, "leavers": NULLABLE_INT,
+    "source": {"type": "string"},
+})
+FORMATION_DETAILS = _obj({
+    "diploma": NULLABLE_STR, "diploma_type": NULLABLE_STR, "cfd": NULLABLE_STR,
+    "rncp": NULLABLE_STR, "training_centre": _ref("Company"), "hours": NULLABLE_INT, "capacity": NULLABLE_INT,
+    "catalogue_key": NULLABLE_STR,
+    "onisep": {"oneOf": [{"type": "null"}, _obj({"id": {"type": "string"}, "url": {"type": "string"}})]},
+    "uai": NULLABLE_STR,
+    "intake_months": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 12}},
+    "periods": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+    "contact": _obj({"email": NULLABLE_STR, "phone": NULLABLE_STR, "website": NULLABLE_STR}),
+    "qualiopi": {"type": ["boolean", "null"]},
+    "sources": {"type": "array", "items": _obj({"source": {"type": "string"}, "label": {"type": "string"},
+                                                "year": {"type": "integer"}})},
+    "years_seen": {"type": "array", "items": {"type": "integer"}},
+    "outcomes": {"type": "array", "items": _ref("Outcome")},
+    "employment_rate": NULLABLE_NUM,
+})
 OFFER_DETAILS = _obj({"contract_nature": {"enum": ["E2", "FS"]}, "contract_label": {"type": "string"},
                       "contract_type": NULLABLE_STR, "duration_months": NULLABLE_INT,
                       "description": NULLABLE_STR, "appellation": NULLABLE_STR})
@@ -68,15 +95,32 @@ SOURCE_ERROR = _obj({"error": _obj({"code": {"enum": ["source_timeout", "source_
                                     "message": {"type": "string"}})})
 
 
-def _bucket(item: str) -> dict[str, Any]:
+def _bucket(item: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"oneOf": [
-        _obj({"count": {"type": "integer", "minimum": 0},
+        _obj({"count": {"type": "integer", "minimum": 0, "description": "Résultats dans le rayon."},
               "results": {"type": "array", "items": _ref(item)},
               "next_page": NULLABLE_INT,
-              "warning": _obj({"code": {"type": "string"}, "message": {"type": "string"}})},
-             required=["count", "results", "next_page"]),
+              "warning": _obj({"code": {"type": "string"}, "message": {"type": "string"}}),
+              **(extra or {})},
+             required=["count", "results", "next_page", *(extra or {})]),
         SOURCE_ERROR,
     ]}
+
+
+FORMATION_EXTRAS = {
+    "nearest": {"type": "array", "maxItems": 5, "items": _ref("Formation"),
+                "description": "Quand moins de 5 formations sont dans le rayon : les plus proches au-delà, "
+                               "à toute distance, les plus proches d'abord (première page seulement)."},
+    "contacts": {"type": "array", "maxItems": 5, "items": _ref("OrganisationContact"),
+                 "description": "Quand aucune formation à ce métier n'existe : les organismes de formation du "
+                                "même domaine les plus proches, à contacter."},
+}
+ORGANISATION_CONTACT = _obj({
+    "type": {"const": "organisation"}, "id": {"type": "string"}, "name": {"type": "string"},
+    "siret": {"type": "string"}, "uai": NULLABLE_STR, "place": _ref("Place"), "email": NULLABLE_STR,
+    "qualiopi": {"type": ["boolean", "null"]}, "domains": {"type": "array", "items": {"type": "string"}},
+    "trainings": {"type": "integer"}, "source": {"type": "string"},
+})
 
 
 COMMUNE = _obj({"name": {"type": "string"}, "insee": {"type": "string"},
@@ -111,12 +155,27 @@ SEARCH_META = _obj({
     "radius_km": NULLABLE_INT, "fallbacks": {"type": "array", "items": {"type": "string"}},
     "suggested_radius_km": NULLABLE_INT, "cached": {"type": "boolean"},
 }, required=["took_ms", "dataset_version", "demo", "radius_km", "fallbacks", "suggested_radius_km"])
+MARKET = _obj({
+    "romes": {"type": "array", "items": _ref("Rome"), "description": "Codes ROME v3 dont parlent ces chiffres."},
+    "offers": {"oneOf": [{"type": "null"}, _obj({
+        "count": {"type": "integer", "minimum": 0, "description": "Offres d'emploi ouvertes dans le rayon (tous contrats)."},
+        "radius_km": {"type": "integer"}, "date": {"type": "string"}, "source": {"type": "string"}})]},
+    "tension": {"oneOf": [{"type": "null"}, _obj({
+        "area": _obj({"code": {"type": "string"}, "name": {"type": "string"}}),
+        "year": {"type": "integer"}, "source": {"type": "string"},
+        "by_rome": {"type": "array", "items": _obj({
+            "rome": _ref("Rome"), "level": {"type": "integer", "minimum": 1, "maximum": 5},
+            "label": {"enum": ["très faible", "faible", "moyenne", "forte", "très forte"]},
+            "offers": NULLABLE_NUM, "job_seekers": NULLABLE_NUM})}})]},
+})
 SEARCH_RESPONSE = _obj({
     "query": _ref("SearchQuery"),
-    "formations": _bucket("Formation"), "offers": _bucket("Offer"), "recruiters": _bucket("Recruiter"),
+    "formations": _bucket("Formation", FORMATION_EXTRAS), "offers": _bucket("Offer"), "recruiters": _bucket("Recruiter"),
     "combinations": {"type": "array", "maxItems": 10, "items": _ref("Combination")},
+    "market": {"oneOf": [{"type": "null"}, _ref("Market")],
+               "description": "Le marché du travail local (recherche avec un lieu) : offres et tension, datées."},
     "meta": _ref("SearchMeta"),
-}, required=["query", "combinations", "meta"])
+}, required=["query", "combinations", "market", "meta"])
 HEALTH = _obj({"status": {"const": "ok"}, "version": {"type": "string"},
                "dataset": _obj({"version": {"type": "string"}, "built_at": NULLABLE_STR, "scale": NULLABLE_STR,
                                 "schema_version": NULLABLE_STR}),
@@ -188,11 +247,11 @@ def openapi_spec() -> dict[str, Any]:
         "components": {
             "schemas": {
                 "Rome": ROME, "Department": DEPARTMENT, "Company": COMPANY, "Place": PLACE, "Dates": DATES,
-                "FormationDetails": FORMATION_DETAILS, "OfferDetails": OFFER_DETAILS,
+                "FormationDetails": FORMATION_DETAILS, "Outcome": OUTCOME, "OrganisationContact": ORGANISATION_CONTACT, "OfferDetails": OFFER_DETAILS,
                 "RecruiterDetails": RECRUITER_DETAILS,
                 "Formation": _item("formation", "FormationDetails"), "Offer": _item("offer", "OfferDetails"),
                 "Recruiter": _item("recruiter", "RecruiterDetails"),
-                "Combination": COMBINATION, "SearchQuery": SEARCH_QUERY, "SearchMeta": SEARCH_META,
+                "Combination": COMBINATION, "Market": MARKET, "SearchQuery": SEARCH_QUERY, "SearchMeta": SEARCH_META,
                 "SearchResponse": SEARCH_RESPONSE, "Error": ERROR, "Health": HEALTH,
                 "OpenAPIDocument": {"type": "object", "required": ["openapi", "info", "paths", "components"]},
                 "Commune": COMMUNE, "Metier": METIER,

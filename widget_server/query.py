@@ -17,7 +17,7 @@ from widget_server.referentials.communes import Commune, CommuneIndex
 from widget_server.web.params import ParamReader
 
 TYPES = ("formations", "offers", "recruiters")
-SORTS = ("distance", "date", "relevance")
+SORTS = ("distance", "date", "relevance", "employment")
 ALIASES = {"lat": "latitude", "lon": "longitude", "zipcode": "postal_code", "sources": "types"}
 # La Bonne Alternance's source names, mapped to ours.
 LBA_SOURCES = {"formations": "formations", "formation": "formations", "offres": "offers",

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 import anyio
 
 from widget_server.combinations import best_pairs
+from widget_server.market import local_market
 from widget_server.query import SearchQuery
 from widget_server.sources.base import Source, SourceResult
 from widget_server.store.database import Dataset
@@ -59,12 +60,16 @@ async def run_search(dataset: Dataset, query: SearchQuery, sources: Mapping[str,
         end = query.page * query.limit
         body[bucket] = {"count": outcome.count, "results": outcome.items,
                         "next_page": query.page + 1 if end < outcome.count else None}
+        if bucket == "formations":
+            body[bucket]["nearest"] = outcome.nearest
+            body[bucket]["contacts"] = outcome.contacts
         if outcome.warning:
             body[bucket]["warning"] = outcome.warning
         if outcome.fallback:
             fallbacks.append(outcome.fallback)
 
     body["combinations"] = _combinations(dataset, query, results)
+    body["market"] = None if query.centre is None else await anyio.to_thread.run_sync(_market, dataset, query)
     suggested = None
     if query.centre is not None and _all_empty(results):
         suggested = await anyio.to_thread.run_sync(_suggest_radius, dataset, query)
@@ -113,6 +118,15 @@ def _combinations(dataset: Dataset, query: SearchQuery, results: Mapping[str, An
     return best_pairs(formations.candidates, employers, learner, parents)
 
 
+def _market(dataset: Dataset, query: SearchQuery) -> dict[str, Any]:
+    assert query.centre is not None
+    commune = query.centre.commune
+    with dataset.connection() as conn:
+        return local_market(conn, query.romes, query.centre.latitude, query.centre.longitude, query.radius_km,
+                            commune.insee if commune else None, dataset.extensions["rome_parents"],
+                            dataset.extensions["envelopes"].rome_labels)
+
+
 def _all_empty(results: Mapping[str, Any]) -> bool:
     return all(isinstance(r, SourceResult) and r.count == 0 for r in results.values())
 
@@ -134,7 +148,7 @@ def _suggest_radius(dataset: Dataset, query: SearchQuery) -> int | None:
 
 def _has_demo(body: Mapping[str, Any], buckets: list[str]) -> bool:
     for bucket in buckets:
-        for item in body[bucket].get("results", ()):
+        for item in (*body[bucket].get("results", ()), *body[bucket].get("nearest", ())):
             if item["demo"]:
                 return True
     return any(p["formation"]["demo"] or p["employer"]["demo"] for p in body["combinations"])

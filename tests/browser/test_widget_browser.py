@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 
 from .browser_tools import events, run_axe, until, wait_event, widget_frame
@@ -40,7 +41,9 @@ def test_first_results_show_inside_the_partner_page(open_page, host_origin, widg
     frame = widget_frame(p.page)
     assert frame.url.startswith(widget_origin + "/widget?")
     assert frame.locator(".sec[data-type=formations] .it").count() == 6
-    assert "33 formations" in frame.locator("#w-status").inner_text()
+    # The status line says what the API counts within the radius (30 km by default).
+    api = httpx.get(f"{widget_origin}/api/v1/search", params={"caller": "hote.test", "romes": "M1805", "insee": "31555", "radius": 30}).json()
+    assert f"{api['formations']['count']} formations" in frame.locator("#w-status").inner_text()
     ready = wait_event(p.page, "ready")[0]["detail"]
     assert ready["notices"] == [] and ready["query"]["romes"] == ["M1805"]
     assert p.page.locator("iframe").get_attribute("title")

@@ -114,7 +114,8 @@ def test_mapping_of_every_field_against_the_real_sample() -> None:
     assert item == {
         "type": "offer", "id": "offer:ft-082SGKK", "title": "conseiller de vente (H/F)",
         "place": {"distance_km": distance, "address": "57 - METZ TECHNOPOLE", "city": "METZ TECHNOPOLE",
-                  "postal_code": "57000", "insee": "57463", "latitude": 49.11972222, "longitude": 6.176944443},
+                  "postal_code": "57000", "insee": "57463", "latitude": 49.11972222, "longitude": 6.176944443,
+                  "precision": None},
         "company": {"name": "ISEAH FORMATION", "siret": "00000000000007", "naf_code": None,
                     "naf_label": "Commerce de détail de quincaillerie, peintures et verres en grandes surfaces "
                                  "(400 m2 et plus)", "size": "50 à 99 salariés"},

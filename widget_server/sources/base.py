@@ -17,8 +17,10 @@ class SourceResult:
     items: list[Item]                 # the requested page, in the requested order
     count: int                        # all matches
     candidates: list[Item] = field(default_factory=list)   # nearest few, for combinations
-    fallback: str | None = None       # e.g. "formations_nearest_france" when the radius held none
+    fallback: str | None = None       # e.g. "formations_nearest_france" when the radius held too few
     warning: dict[str, str] | None = None   # {code, message}: answered, but with a part missing
+    nearest: list[Item] = field(default_factory=list)      # nearest beyond the radius (formations), nearest first
+    contacts: list[dict] = field(default_factory=list)     # organisations to contact when none exists at all
 
 
 class Source(Protocol):

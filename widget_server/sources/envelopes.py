@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any, Iterable, Mapping
 
@@ -16,6 +17,17 @@ SIZE_BANDS = {
     "52": "5 000 à 9 999 salariés", "53": "10 000 salariés et plus",
 }
 CONTRACT_LABELS = {"E2": "Apprentissage", "FS": "Contrat de professionnalisation"}
+# What each catalogue source is, for the learner ("vu dans ...").
+SOURCE_LABELS = {
+    "rco_2020_11": "Catalogue de l'apprentissage (Carif-Oref), novembre 2020",
+    "onisep_2023": "Catalogue de l'apprentissage 2023 (clés ONISEP)",
+    "rco_2020_06": "Offre d'apprentissage des Carif-Oref, juin 2020",
+    "parcoursup_2020": "Parcoursup 2020",
+}
+ONISEP_URL = "https://www.onisep.fr/http/redirection/formation/slug/{}"
+OUTCOME_KEYS = ("scope", "label", "region", "years", "employment_6_months", "employment_12_months",
+                "expected_employment_6_months", "value_added_6_months", "further_study",
+                "interrupted_contracts", "leavers", "source")
 
 
 class EnvelopeBuilder:
@@ -34,16 +46,19 @@ class EnvelopeBuilder:
                 "size": SIZE_BANDS.get(size_band) if size_band else None}
 
     @staticmethod
-    def place(row: Mapping[str, Any], distance: float | None) -> dict[str, Any]:
+    def place(row: Mapping[str, Any], distance: float | None, precision: str | None = None) -> dict[str, Any]:
         return {"distance_km": None if distance is None else round(distance, 1),
                 "address": row["address"], "city": row["city"], "postal_code": row["postal_code"],
-                "insee": row["insee"], "latitude": row["latitude"], "longitude": row["longitude"]}
+                "insee": row["insee"], "latitude": row["latitude"], "longitude": row["longitude"],
+                "precision": precision}
 
     def formation(self, row: Mapping[str, Any], distance: float | None) -> Item:
         centre = self.company(row["centre_name"], row["centre_siret"], None, None)
+        onisep = (row["onisep_ids"] or "").split()
+        keys = (row["catalogue_keys"] or "").split()
         return {
             "type": "formation", "id": f"formation:{row['key']}", "title": row["title"],
-            "place": self.place(row, distance),
+            "place": self.place(row, distance, row["precision"]),
             "company": self.company(row["trainer_name"] or row["centre_name"],
                                     row["trainer_siret"] or row["centre_siret"], None, None),
             "romes": self.romes(row["romes"]), "diploma_level": row["level"],
@@ -51,8 +66,34 @@ class EnvelopeBuilder:
             "url": row["url"], "demo": bool(row["demo"]), "source": row["source"],
             "formation": {"diploma": row["diploma_label"], "diploma_type": row["diploma_type"],
                           "cfd": row["cfd"], "rncp": row["rncp"], "training_centre": centre,
-                          "hours": row["hours"], "capacity": row["capacity"]},
+                          "hours": row["hours"], "capacity": row["capacity"],
+                          "catalogue_key": keys[0] if keys else None,
+                          "onisep": {"id": onisep[0], "url": ONISEP_URL.format(onisep[0])} if onisep else None,
+                          "uai": row["uai"],
+                          "intake_months": [int(m) for m in (row["intake_months"] or "").split(",") if m],
+                          "periods": [p for p in (row["periods"] or "").split(",") if p],
+                          "contact": {"email": row["email"], "phone": row["phone"], "website": row["website"]},
+                          "qualiopi": None if row["qualiopi"] is None else bool(row["qualiopi"]),
+                          "sources": self.sources(row),
+                          "years_seen": [int(y) for y in (row["years"] or "").split(",") if y],
+                          "outcomes": self.outcomes(row["outcomes"]),
+                          "employment_rate": row["employment_rate"]},
         }
+
+    @staticmethod
+    def organisation(row: Mapping[str, Any], distance: float) -> dict[str, Any]:
+        return organisation_envelope(row, distance)
+
+    @staticmethod
+    def sources(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+        if not row["sources"]:   # an item imported the old way: its source and no year
+            return []
+        return [{"source": s["source"], "label": SOURCE_LABELS.get(s["source"], s["source"]), "year": s["year"]}
+                for s in json.loads(row["sources"])]
+
+    @staticmethod
+    def outcomes(raw: str | None) -> list[dict[str, Any]]:
+        return [{k: figure.get(k) for k in OUTCOME_KEYS} for figure in json.loads(raw)] if raw else []
 
     def offer(self, row: Mapping[str, Any], distance: float | None) -> Item:
         nature = row["contract_nature"]
@@ -82,10 +123,22 @@ class EnvelopeBuilder:
         }
 
 
+def organisation_envelope(row: Mapping[str, Any], distance: float) -> dict[str, Any]:
+    """A training organisation offered as a contact (not a training: `type` says so)."""
+    return {
+        "type": "organisation", "id": f"organisation:{row['siret']}", "name": row["name"],
+        "siret": row["siret"], "uai": row["uai"],
+        "place": {"distance_km": round(distance, 1), "address": row["address"], "city": row["city"],
+                  "postal_code": row["postal_code"], "insee": row["insee"], "latitude": row["latitude"],
+                  "longitude": row["longitude"], "precision": None},
+        "email": row["email"], "qualiopi": None if row["qualiopi"] is None else bool(row["qualiopi"]),
+        "domains": [d for d in row["domains"].split(",") if d], "trainings": row["trainings"],
+        "source": row["source"],
+    }
+
+
 def fetch_rows(conn: sqlite3.Connection, table: str, ids: Iterable[int]) -> dict[int, sqlite3.Row]:
     """Rows of `table` by id, in one query (ids passed as a JSON array)."""
-    import json
-
     id_list = list(ids)
     if not id_list:
         return {}

@@ -155,6 +155,7 @@ def map_offer(offer: Any, rome_labels: Mapping[str, str], *,
             "insee": _text(where.get("commune")),
             "latitude": lat,
             "longitude": lon,
+            "precision": None,
         },
         "company": {
             "name": _text(company.get("nom")),

@@ -204,12 +204,13 @@ def _within(rows: Any, latitude: float, longitude: float, radius_km: float | Non
 
 
 def france_wide(conn: sqlite3.Connection, kind: str, codes: Sequence[str], needed: int, *,
-                where: str = "", params: Sequence[Any] = ()) -> tuple[int, list[int]]:
+                where: str = "", params: Sequence[Any] = (), order_by: str = "") -> tuple[int, list[int]]:
     """(how many items of `kind` match the ROME codes anywhere, the first `needed` ids).
 
     Ids are in France-wide order (store/writer.py numbers items that way), so the
     first ids are the ones to show; SQLite counts and picks them from the
-    (rome, item_id) index without Python touching every match.
+    (rome, item_id) index without Python touching every match.  `order_by`: another order,
+    an SQL expression on the item table aliased `i` (then ids break ties).
     """
     if kind not in ITEM_KINDS:
         raise ValueError(f"unknown item kind {kind!r}")
@@ -217,10 +218,15 @@ def france_wide(conn: sqlite3.Connection, kind: str, codes: Sequence[str], neede
     if not allowed:
         return 0, []
     marks = ",".join("?" * len(allowed))
-    source = f"{kind}_rome r JOIN {kind} i ON i.id = r.item_id" if where else f"{kind}_rome r"
+    source = f"{kind}_rome r JOIN {kind} i ON i.id = r.item_id" if where or order_by else f"{kind}_rome r"
     condition = f"r.rome IN ({marks})" + (f" AND ({where})" if where else "")
     args = [*allowed, *params]
     count = conn.execute(f"SELECT count(DISTINCT r.item_id) FROM {source} WHERE {condition}", args).fetchone()[0]
-    ids = [row[0] for row in conn.execute(
-        f"SELECT DISTINCT r.item_id FROM {source} WHERE {condition} ORDER BY r.item_id LIMIT ?", [*args, needed])]
+    if order_by:
+        ids = [row[0] for row in conn.execute(
+            f"SELECT r.item_id FROM {source} WHERE {condition} GROUP BY r.item_id ORDER BY {order_by}, r.item_id"
+            " LIMIT ?", [*args, needed])]
+    else:
+        ids = [row[0] for row in conn.execute(
+            f"SELECT DISTINCT r.item_id FROM {source} WHERE {condition} ORDER BY r.item_id LIMIT ?", [*args, needed])]
     return count, ids
