@@ -108,6 +108,15 @@ class PlacePicker:
         self.spread = [0.02 + 0.03 * min(1.0, max(0.0, (math.log10(max(p.population, 1)) - 3) / 3))
                        for p in places]
 
+    def reweight(self, weights: Sequence[float]) -> None:
+        """Draw places in proportion to `weights` (one per place, in self.places order) instead."""
+        total, cum = 0.0, []
+        for w in weights:
+            total += w
+            cum.append(total)
+        if total > 0:
+            self.cum_weights = cum
+
     def pick(self, rng: random.Random, k: int) -> list[int]:
         """Indexes into self.places."""
         return rng.choices(range(len(self.places)), cum_weights=self.cum_weights, k=k)

@@ -15,6 +15,7 @@ APPRENTICESHIP_SHARE = 0.8  # E2 apprentissage; the rest FS professionnalisation
 DURATIONS = (6, 12, 12, 18, 24, 24, 24, 36)             # months, as apprenticeship contracts run
 LEVELS = (None, 3, 4, 5, 6, 7)
 LEVEL_WEIGHTS = (30, 25, 18, 15, 8, 4)                   # None: the offer states no diploma level
+MAIN_ROME_SHARE = 0.7      # offers for the recruiter's main (market-drawn) métier
 OFFER_SPREAD = 0.004        # degrees: the workplace is near the recruiter's establishment
 
 CONTRACTS = {"E2": "contrat d'apprentissage", "FS": "contrat de professionnalisation"}
@@ -55,8 +56,12 @@ def generate_offers(conn: sqlite3.Connection, rng: random.Random, recruiters: Re
     rows = []
     for n, r in enumerate(posters, start=1):
         romes = recruiters.romes[r]
-        shares = recruiters.shares[recruiters.nafs[r]]
-        rome = rng.choices(romes, weights=[shares[c] for c in romes])[0]
+        shares = recruiters.shares.get(recruiters.nafs[r], {})
+        if recruiters.shaped and (len(romes) == 1 or rng.random() < MAIN_ROME_SHARE):
+            rome = romes[0]   # the métier the market drew it for
+        else:
+            others = romes[1:] if recruiters.shaped else romes
+            rome = rng.choices(others, weights=[shares.get(c, 0.0) + 1e-6 for c in others])[0]
         candidates = titles.get(rome)
         title = rng.choice(candidates) if candidates else rome_labels[rome]
         nature = "E2" if rng.random() < APPRENTICESHIP_SHARE else "FS"

@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from widget_server.ingest.demo.common import PlacePicker, fake_siret, insert_rows
+from widget_server.ingest.demo.market_shape import MarketShape
 from widget_server.ingest.prediction import ROME_SHARE_THRESHOLD
 
 # With scores drawn as below this gives a recruiter 1 to 6 ROME codes in 9 cases
@@ -46,6 +47,7 @@ class Recruiters:
 
     places: PlacePicker
     shares: dict[str, dict[str, float]]     # NAF -> ROME -> share
+    shaped: bool = False                    # romes[i][0] is the main métier the market drew
     keys: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     sirets: list[str] = field(default_factory=list)
@@ -105,7 +107,9 @@ def short_trade(label: str) -> str:
 
 
 def generate_recruiters(conn: sqlite3.Connection, rng: random.Random, places: PlacePicker,
-                        bands: list[str], count: int) -> Recruiters:
+                        bands: list[str], count: int, shape: MarketShape | None = None) -> Recruiters:
+    """`count` recruiters; with a market `shape`, placed and given a main métier and a NAF code
+    like the real offers (market_shape.py), else placed by population with NAFs by hirings."""
     ranked, hirings = load_mapping(conn)
     naf_labels = dict(conn.execute("SELECT code, label FROM naf"))
     # NAFs whose main métier cannot pass the threshold even at score 100 would yield no code.
@@ -113,7 +117,9 @@ def generate_recruiters(conn: sqlite3.Connection, rng: random.Random, places: Pl
     floors = {n: min(100.0, math.ceil(1000 * THRESHOLD / ranked[n][0][1]) / 10) for n in nafs}
     trades = {n: short_trade(naf_labels.get(n) or "Entreprise") for n in nafs}
     band_codes = [b for b in bands if b in SIZE_WEIGHTS]
-    out = Recruiters(places=places, shares={n: dict(ranked[n]) for n in ranked})
+    out = Recruiters(places=places, shares={n: dict(ranked[n]) for n in ranked}, shaped=shape is not None)
+    if shape is not None:
+        places.reweight(shape.place_weights)
 
     drawn_nafs = rng.choices(nafs, weights=[hirings[n] for n in nafs], k=count)
     drawn_places = places.pick(rng, count)
@@ -121,9 +127,15 @@ def generate_recruiters(conn: sqlite3.Connection, rng: random.Random, places: Pl
     rows = []
     for i in range(count):
         naf, where, band = drawn_nafs[i], drawn_places[i], drawn_bands[i]
-        floor = floors[naf]
+        main = shape.main_rome(rng, where) if shape is not None else None
+        if main is not None:
+            naf = shape.naf(rng, main) or naf   # type: ignore[union-attr]
+        floor = floors.get(naf, 0.0) if main is None else 0.0
         score = round(floor + (100.0 - floor) * rng.betavariate(SCORE_ALPHA, SCORE_BETA), 1)
-        romes = attached_romes(score, ranked[naf])
+        romes = attached_romes(score, ranked.get(naf, []))
+        if main is not None:
+            # The métier it was drawn for comes first; the mapping's rule adds the others.
+            romes = (main, *(r for r in romes if r != main))
         while not romes:   # float rounding at the floor: step up to the first passing score
             score = round(score + 0.1, 1)
             romes = attached_romes(score, ranked[naf])
@@ -132,6 +144,8 @@ def generate_recruiters(conn: sqlite3.Connection, rng: random.Random, places: Pl
         email = f"recrutement.{i + 1:06d}@exemple.invalid" if rng.random() < EMAIL_SHARE else None
         place = places.places[where]
         key = f"demo-recruiter-{i + 1:06d}"
+        if naf not in trades:
+            trades[naf] = short_trade(naf_labels.get(naf) or "Entreprise")
         name = f"{trades[naf]} Démo {i + 1:06d} — {place.name}"
         out.keys.append(key)
         out.names.append(name)
