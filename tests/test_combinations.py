@@ -13,9 +13,11 @@ def at(km_north: float, km_east: float = 0.0) -> tuple[float, float]:
     return (LEARNER[0] + km_north / 111.195, LEARNER[1] + km_east / (111.195 * 0.7071))
 
 
-def item(kind: str, key: str, where: tuple[float, float], romes=("D1102",), score: float = 50.0) -> dict:
+def item(kind: str, key: str, where: tuple[float, float], romes=("D1102",), score: float = 50.0,
+         title: str | None = None, company: str | None = None) -> dict:
     base = {"type": kind, "id": f"{kind}:{key}", "romes": [{"code": r, "label": r} for r in romes],
-            "place": {"latitude": where[0], "longitude": where[1]}, "demo": False}
+            "title": title or key, "company": {"name": company or f"company of {key}"},
+            "place": {"latitude": where[0], "longitude": where[1], "city": "Ville"}, "demo": False}
     if kind == "recruiter":
         base["recruiter"] = {"hiring_score": score}
     return base
@@ -28,7 +30,7 @@ def order(pairs):
 def test_nearer_pair_first():
     f_near, f_far = item("formation", "near", at(2)), item("formation", "far", at(25))
     job = item("offer", "job", at(3))
-    assert order(best_pairs([f_far, f_near], [job], LEARNER, PARENTS)) == [("near", "job"), ("far", "job")]
+    assert order(best_pairs([f_far, f_near], [job], LEARNER, PARENTS, 30)) == [("near", "job")]
 
 
 def test_places_close_to_each_other_beat_places_on_opposite_sides():
@@ -59,16 +61,32 @@ def test_only_the_same_rome_family_is_paired():
     assert order(best_pairs([bakery_school], [pastry_job, bakery_job], LEARNER, PARENTS)) == [("bakery", "bakery-job")]
 
 
-def test_at_most_three_pairs_per_formation_and_per_employer_and_ten_in_all():
-    formations = [item("formation", f"f{i}", at(i)) for i in range(6)]
-    employers = [item("offer", f"o{i}", at(i + 0.5)) for i in range(6)]
-    pairs = best_pairs(formations, employers, LEARNER, PARENTS)
+def test_each_employer_once_a_formation_at_most_three_times_and_ten_in_all():
+    formations = [item("formation", f"f{i}", at(i)) for i in range(4)]
+    employers = [item("offer", f"o{i}", at(i + 0.5)) for i in range(14)]
+    pairs = best_pairs(formations, employers, LEARNER, PARENTS, 30)
     assert len(pairs) == 10
-    for side in ("formation", "employer"):
+    for side, most in (("formation", 3), ("employer", 1)):
         counts = {}
         for p in pairs:
             counts[p[side]["id"]] = counts.get(p[side]["id"], 0) + 1
-        assert max(counts.values()) <= 3
+        assert max(counts.values()) == most, side
+
+
+def test_a_pair_never_joins_places_farther_apart_than_the_radius():
+    formation = item("formation", "grenoble", at(0))
+    oullins = item("offer", "oullins", at(89))
+    assert best_pairs([formation], [oullins], LEARNER, PARENTS, 100) != []
+    assert best_pairs([formation], [oullins], LEARNER, PARENTS, 30) == []     # none rather than far-fetched
+    assert best_pairs([formation], [oullins], None, PARENTS) == []            # France-wide: 30 km apart at most
+
+
+def test_two_pairs_that_read_the_same_are_one():
+    formation = item("formation", "f", at(1))
+    same = [item("offer", f"copy{i}", at(2), title="Boulanger H/F", company="Fournil") for i in range(3)]
+    other = item("offer", "other", at(3), title="Boulanger H/F", company="Autre fournil")
+    pairs = best_pairs([formation], [*same, other], LEARNER, PARENTS, 30)
+    assert order(pairs) == [("f", "copy0"), ("f", "other")]
 
 
 def test_the_documented_formula():
@@ -81,7 +99,7 @@ def test_the_documented_formula():
 
 def test_france_wide_uses_the_distance_between_the_two_places():
     formation = item("formation", "f", at(100))
-    near_it, far_from_it = item("offer", "near", at(101)), item("offer", "far", at(0))
-    pairs = best_pairs([formation], [far_from_it, near_it], None, PARENTS)
+    near_it, farther = item("offer", "near", at(101)), item("offer", "far", at(80))
+    pairs = best_pairs([formation], [farther, near_it], None, PARENTS)
     assert order(pairs)[0] == ("f", "near")
     assert pairs[0]["distances"]["learner_to_formation_km"] is None

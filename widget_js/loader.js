@@ -6,7 +6,8 @@
    Each data-x-y attribute becomes the widget parameter x_y; unset ones are left out. The iframe is sized
    from the widget's height messages and its events reach the page as DOM CustomEvents on the container
    ("alternance:ready", "alternance:search", "alternance:result-click", "alternance:navigate",
-   "alternance:error", "alternance:resize"). Messages: {ns: "alternance-widget", v: 1, id, type, payload},
+   "alternance:error", "alternance:resize", "alternance:scroll"); after a visitor's search the page is
+   scrolled to the results when they are out of view. Messages: {ns: "alternance-widget", v: 1, id, type, payload},
    posted to an explicit origin and checked on receipt (origin, ns, v, id, source window). */
 (function () {
   'use strict';
@@ -41,6 +42,11 @@
     var style = w.frame.style;
     if (p.height > 0 && (d.type === 'resize' || d.type === 'ready')) style.height = Math.ceil(p.height) + 'px';
     if (d.type === 'ready') style.opacity = '1';
+    if (d.type === 'scroll' && p.top >= 0) {
+      // After a search: bring the widget's results into view unless they already are.
+      var y = w.frame.getBoundingClientRect().top + p.top;
+      if (y < 0 || y > innerHeight * 0.4) scrollTo({top: y + pageYOffset, behavior: 'smooth'});
+    }
     if (d.type === 'error' && p.message) {
       console.error(LOG + (p.param ? p.param + ' (data-' + p.param.replace(/_/g, '-') + ') : ' : '') + p.message);
     }

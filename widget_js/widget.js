@@ -10,6 +10,8 @@ var form = document.getElementById('w-form');
 var results = document.getElementById('w-results');
 var statusLine = document.getElementById('w-status');
 var errorBox = document.getElementById('w-error');
+var formBox = document.getElementById('w-fbox');
+var formSummary = document.getElementById('w-fsum-t');
 var wid = root.dataset.wid;
 var hostOrigin = root.dataset.parentOrigin;
 var framed = window.parent !== window;
@@ -106,6 +108,14 @@ function search(params) {
     setField('lon', fresh.dataset.lon);
     statusLine.textContent = fresh.dataset.summary;
     history.replaceState(null, '', location.pathname + '?' + params);
+    // Phone first: fold the form into its one-line summary and bring the results into view, here
+    // and (through the loader) on the host page; focus goes to the status line, which is announced.
+    formSummary.textContent = fresh.dataset.summaryLine;
+    if (fresh.dataset.collapsed === '1') formBox.open = false;
+    statusLine.tabIndex = -1;
+    statusLine.focus({preventScroll: true});
+    var top = Math.max(0, Math.floor(statusLine.getBoundingClientRect().top + window.pageYOffset) - 8);
+    if (framed) post('scroll', {top: top}); else window.scrollTo(0, top);
     post('search', describe());
   }, failed).finally(function () {
     results.removeAttribute('aria-busy');
@@ -153,6 +163,17 @@ document.getElementById('w-retry').addEventListener('click', function () { searc
 results.addEventListener('click', function (e) {
   var link = e.target.closest('a[href]');
   if (!link) return;
+  if (link.dataset.radius) {
+    // "Élargir à 60 km": the same search, wider, in one tap.
+    e.preventDefault();
+    var select = form.elements.radius;
+    if (!Array.prototype.some.call(select.options, function (o) { return o.value === link.dataset.radius; })) {
+      select.add(new Option(link.dataset.radius + ' km', link.dataset.radius));
+    }
+    select.value = link.dataset.radius;
+    search(new URLSearchParams(new FormData(form)));
+    return;
+  }
   if (link.classList.contains('more')) {
     e.preventDefault();
     if (!link.hasAttribute('aria-disabled')) more(link);

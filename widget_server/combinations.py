@@ -9,9 +9,13 @@ d_FE the distance between the two places (km):
     strength  S = 1 for a real offer, 0.5 x hiring score / 100 for a predicted recruiter
     score       = 0.6 P + 0.4 S
 
-Pairs with an offer come before pairs with a predicted recruiter (an open
-position beats a prediction); within each group the higher score first. At
-most 3 pairs per formation and 3 per employer, 10 in all.
+Only pairs whose two places lie within the search radius of each other (30 km
+for a France-wide search) are proposed: none at all rather than a far-fetched
+one.  Pairs with an offer come before pairs with a predicted recruiter (an
+open position beats a prediction); within each group the higher score first.
+Each employer is used once, a formation at most 3 times, two pairs that would
+read the same (same training, centre and town; same employer title, company
+and town) are one, and 10 pairs are given at most.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from widget_server.items import Item
 
 MAX_PAIRS = 10
 MAX_PER_FORMATION = 3
-MAX_PER_EMPLOYER = 3
+MAX_PER_EMPLOYER = 1
+FRANCE_WIDE_MAX_APART_KM = 30.0
 
 
 def families(item: Item, parents: Mapping[str, str]) -> set[str]:
@@ -72,9 +77,17 @@ def _distances(d_f: float | None, d_e: float | None, d_fe: float) -> dict[str, A
     }
 
 
+def _reads_as(item: Item) -> tuple[str, ...]:
+    """What a learner reads of an item: two items reading the same make the same pair twice."""
+    company = (item.get("company") or {}).get("name") or ""
+    return (item["type"], " ".join(str(item.get("title", "")).casefold().split()), company.casefold(),
+            str(item["place"].get("city") or "").casefold())
+
+
 def best_pairs(formations: Sequence[Item], employers: Sequence[Item], learner: tuple[float, float] | None,
-               parents: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The top pairs, ready for the response."""
+               parents: Mapping[str, str], max_apart_km: float | None = None) -> list[dict[str, Any]]:
+    """The top pairs, ready for the response; `max_apart_km`: the search radius."""
+    limit = max_apart_km if max_apart_km is not None else FRANCE_WIDE_MAX_APART_KM
     # Everything that depends on one side only is computed once per item, not per pair.
     fs = [(f, families(f, parents), _learner_km(f, learner), f["place"]["latitude"], f["place"]["longitude"])
           for f in formations]
@@ -89,15 +102,22 @@ def best_pairs(formations: Sequence[Item], employers: Sequence[Item], learner: t
             if f_fams.isdisjoint(e_fams):
                 continue
             d_fe = _flat_km(f_lat, f_lon, e_lat, e_lon)
+            if d_fe > limit:
+                continue
             scored.append((tier, -_score(d_f, d_e, d_fe, strength), formation["id"], employer["id"],
                            formation, employer, d_f, d_e, d_fe))
     scored.sort(key=lambda s: s[:4])
     per_formation: dict[str, int] = {}
     per_employer: dict[str, int] = {}
     pairs = []
+    seen: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
     for _, neg_score, fid, eid, formation, employer, d_f, d_e, d_fe in scored:
         if per_formation.get(fid, 0) >= MAX_PER_FORMATION or per_employer.get(eid, 0) >= MAX_PER_EMPLOYER:
             continue
+        reads = (_reads_as(formation), _reads_as(employer))
+        if reads in seen:
+            continue
+        seen.add(reads)
         per_formation[fid] = per_formation.get(fid, 0) + 1
         per_employer[eid] = per_employer.get(eid, 0) + 1
         pairs.append({"score": round(-neg_score, 3), "formation": formation, "employer": employer,

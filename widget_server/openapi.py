@@ -101,6 +101,9 @@ def _bucket(item: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
               "results": {"type": "array", "items": _ref(item)},
               "next_page": NULLABLE_INT,
               "warning": _obj({"code": {"type": "string"}, "message": {"type": "string"}}),
+              "suggested_radius_km": {**NULLABLE_INT, "description":
+                                      "Quand la section est vide : le plus petit rayon (km) qui y trouverait "
+                                      "quelque chose (null : aucun jusqu'à 200 km, ou recherche sans lieu)."},
               **(extra or {})},
              required=["count", "results", "next_page", *(extra or {})]),
         SOURCE_ERROR,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import anyio
 
@@ -71,8 +71,16 @@ async def run_search(dataset: Dataset, query: SearchQuery, sources: Mapping[str,
     body["combinations"] = _combinations(dataset, query, results)
     body["market"] = None if query.centre is None else await anyio.to_thread.run_sync(_market, dataset, query)
     suggested = None
-    if query.centre is not None and _all_empty(results):
-        suggested = await anyio.to_thread.run_sync(_suggest_radius, dataset, query)
+    if query.centre is not None:
+        # Each empty section says the nearest radius that finds something of its own kind.
+        for bucket in buckets:
+            if isinstance(results[bucket], SourceResult):
+                empty = results[bucket].count == 0
+                body[bucket]["suggested_radius_km"] = (
+                    await anyio.to_thread.run_sync(_suggest_radius, dataset, query, (bucket,)) if empty else None)
+        if _all_empty(results):
+            found = [body[b]["suggested_radius_km"] for b in buckets if isinstance(results[b], SourceResult)]
+            suggested = min((r for r in found if r is not None), default=None)
     body["meta"] = {
         "took_ms": round((time.perf_counter() - started) * 1000, 1),
         "dataset_version": dataset.version,
@@ -115,7 +123,8 @@ def _combinations(dataset: Dataset, query: SearchQuery, results: Mapping[str, An
             employers.extend(outcome.candidates)
     learner = None if query.centre is None else (query.centre.latitude, query.centre.longitude)
     parents = dataset.extensions["rome_parents"]
-    return best_pairs(formations.candidates, employers, learner, parents)
+    return best_pairs(formations.candidates, employers, learner, parents,
+                      query.radius_km if query.centre is not None else None)
 
 
 def _market(dataset: Dataset, query: SearchQuery) -> dict[str, Any]:
@@ -131,15 +140,15 @@ def _all_empty(results: Mapping[str, Any]) -> bool:
     return all(isinstance(r, SourceResult) and r.count == 0 for r in results.values())
 
 
-def _suggest_radius(dataset: Dataset, query: SearchQuery) -> int | None:
-    """The smallest larger radius at which the search would find something."""
+def _suggest_radius(dataset: Dataset, query: SearchQuery, buckets: Sequence[str]) -> int | None:
+    """The smallest larger radius at which the search would find something of these kinds."""
     assert query.centre is not None
     kinds = {"formations": "formation", "offers": "offer", "recruiters": "recruiter"}
     with dataset.connection() as conn:
         for radius in SUGGESTED_RADII:
             if radius <= query.radius_km:
                 continue
-            for bucket in query.types:
+            for bucket in buckets:
                 if find_nearby(conn, kinds[bucket], query.romes, query.centre.latitude,
                                query.centre.longitude, radius):
                     return radius

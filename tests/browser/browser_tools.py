@@ -129,3 +129,11 @@ class LateApp:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
+
+
+def edit_search(frame) -> None:
+    """Unfold the search form when it is folded into its one-line summary (phone first)."""
+    box = frame.locator("#w-fbox")
+    if box.get_attribute("open") is None:   # works without JavaScript too: <details> is native
+        frame.locator("#w-fsum").click()
+        box.locator("#w-form").wait_for(state="visible")

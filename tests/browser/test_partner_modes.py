@@ -25,7 +25,7 @@ from test_errors import assert_error_shape
 from widget_server.app import create_app
 from widget_server.settings import Settings
 
-from .browser_tools import LateApp, Watched, events, until, wait_event, widget_frame
+from .browser_tools import LateApp, Watched, events, until, wait_event, widget_frame, edit_search
 from .conftest import RECORDER, ThreadedServer, _attrs
 
 pytestmark = pytest.mark.browser
@@ -181,6 +181,7 @@ def test_strict_the_registered_partner_shows_the_widget(watch, sites):
     ours = [m for m in w.received if m[1]]
     assert ours and {origin for origin, _ in ours} == {sites.strict}
     # New searches and "Voir plus" (/widget/results) work for the partner.
+    edit_search(frame)
     frame.locator("#w-radius").select_option("60")
     frame.locator("button.go").click()
     until(frame, "document.getElementById('w-status').textContent.includes('60 km')")

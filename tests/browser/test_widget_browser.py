@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from .browser_tools import events, run_axe, until, wait_event, widget_frame
+from .browser_tools import events, run_axe, until, wait_event, widget_frame, edit_search
 
 pytestmark = pytest.mark.browser
 
@@ -95,6 +95,7 @@ def test_the_iframe_height_follows_its_content(open_page, host_origin):
     wait_sized(p.page, frame)
     taller = frame_height(p.page)
     assert taller > first + 200
+    edit_search(frame)
     frame.locator("#w-radius").select_option("10")
     frame.locator("input[name=types][value=recruiters]").uncheck()
     frame.locator("input[name=types][value=offers]").uncheck()
@@ -198,6 +199,7 @@ def test_without_javascript_the_first_results_show_and_the_form_works(open_page,
     p.page.goto(f"{widget_origin}/widget?{urlencode(TOULOUSE_IT)}")
     assert p.page.locator(".sec[data-type=formations] .it").count() == 6
     assert p.page.locator("#w-job").get_attribute("role") is None      # a plain field until a script upgrades it
+    edit_search(p.page)
     p.page.locator("#w-job").fill("boulanger")
     p.page.locator("#w-place").fill("Lyon")
     p.page.locator("button.go").click()
@@ -280,11 +282,13 @@ def test_a_new_place_replaces_the_partners_point_for_good(open_page, widget_orig
     p = open_page()
     p.page.goto(f"{widget_origin}/widget?" + urlencode({"caller": "x", "romes": "M1805", "lat": "43.6", "lon": "1.44"}))
     assert p.page.locator("input[name=lat]").input_value() == "43.6"
+    edit_search(p.page)
     p.page.locator("#w-place").fill("Lyon")
     p.page.keyboard.press("Escape")
     p.page.locator("button.go").click()
     until(p.page, "document.getElementById('w-status').textContent.includes('Lyon')")
     assert p.page.locator("input[name=lat]").input_value() == ""
+    edit_search(p.page)
     p.page.locator("#w-radius").select_option("60")
     p.page.locator("button.go").click()             # the same place again, not the partner's point
     until(p.page, "document.getElementById('w-status').textContent.includes('60 km de Lyon')")

@@ -36,7 +36,7 @@ from widget_server.settings import Settings
 from widget_server.web.widget_params import FALSE_WORDS
 from widget_server.web.widget_urls import safe_url
 
-from .browser_tools import Watched, frame_grid, until, wait_event, widget_frame
+from .browser_tools import Watched, frame_grid, until, wait_event, widget_frame, edit_search
 from .conftest import ThreadedServer, host_app
 
 pytestmark = pytest.mark.browser
@@ -349,6 +349,7 @@ def test_typed_searches_come_back_as_text(watched, xss_origin):
     w = watched(bypass_csp=True)
     w.page.goto(f"{xss_origin}/widget?{urlencode(BASE)}")
     for p in [p for p in PAYLOADS if p.kind in ("html", "attr")][:8]:
+        edit_search(w.page)
         w.page.locator("#w-job").fill(p.text)
         w.page.locator("#w-place").fill(p.text)
         w.page.keyboard.press("Escape")
@@ -482,6 +483,7 @@ def test_imported_data_shows_as_text_in_the_widget(watched, imported_origin, imp
                                                              ("recruiter", "recruiters")) for i in imported[key]}
     for item_id, hrefs in links:
         assert hrefs == ([urls[item_id]] if urls[item_id].lower().startswith(("https://", "http://")) else [])
+    edit_search(w.page)
     w.page.locator("button.go").click()                  # a new search: /widget/results, DOMParser, replaceChildren
     until(frame, "!document.getElementById('w-results').hasAttribute('aria-busy')")
     _scan(frame)

@@ -75,6 +75,59 @@ def map_url(place: dict[str, Any]) -> str:
     return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=15/{lat:.5f}/{lon:.5f}"
 
 
+def directions_url(place: dict[str, Any]) -> str:
+    """OpenStreetMap's route planner to the place (a plain link: nothing is loaded from another site)."""
+    return (f"https://www.openstreetmap.org/directions?route=%3B{place['latitude']:.5f}%2C{place['longitude']:.5f}"
+            f"#map=14/{place['latitude']:.5f}/{place['longitude']:.5f}")
+
+
+def month_names(numbers: Iterable[int] | None) -> str:
+    return ", ".join(MONTHS[n - 1] for n in sorted(set(numbers or ())) if 1 <= n <= 12)
+
+
+def pct(value: float | None) -> str:
+    return "" if value is None else f"{fr_number(round(value))}{NNBSP}%"
+
+
+PRECISION_NOTES = {"organisation": "adresse de l'organisme de formation",
+                   "commune": "lieu exact inconnu : centre de la commune"}
+
+
+def precision_note(precision: str | None) -> str:
+    """What a learner should know about where the pin is (nothing when it is the site itself)."""
+    return PRECISION_NOTES.get(precision or "", "")
+
+
+# A 17-year-old's words for DARES's hiring-tension levels (1 = employers find people easily).
+TENSION_WORDS = {1: "trouvent facilement des candidats", 2: "trouvent assez facilement des candidats",
+                 3: "ont parfois du mal à recruter", 4: "ont du mal à recruter",
+                 5: "ont beaucoup de mal à recruter"}
+
+
+def market_sentence(market: dict[str, Any] | None, job_label: str) -> str:
+    """One plain sentence about the local job market, with its sources and dates."""
+    if not market:
+        return ""
+    parts = []
+    offers = market.get("offers")
+    if offers and offers.get("count") is not None:
+        count = offers["count"]
+        words = "aucune offre d'emploi n'était ouverte" if count == 0 else (
+            f"{fr_number(count)} offre{'s' if count > 1 else ''} d'emploi {'étaient ouvertes' if count > 1 else 'était ouverte'}")
+        parts.append(f"En décembre 2021, {words} à moins de {fr_number(offers['radius_km'])} km "
+                     f"pour ce métier, tous contrats confondus (France Travail)")
+    tension = market.get("tension")
+    levels = [t for t in (tension or {}).get("by_rome", ()) if t.get("level")]
+    if tension and levels:
+        top = max(levels, key=lambda t: t["level"])
+        parts.append(f"les employeurs du bassin d'emploi {tension['area']['name']} {TENSION_WORDS[top['level']]} "
+                     f"(DARES, {tension['year']})")
+    if not parts:
+        return ""
+    sentence = " ; ".join(parts)
+    return sentence[0].upper() + sentence[1:] + "."
+
+
 def web_url(url: str | None) -> str:
     """`url` if it is an absolute http(s) URL, else "": a link from imported data (an offer's, a training's,
     a company's site) must never be javascript:, data:, vbscript: or protocol-relative."""
@@ -91,6 +144,11 @@ def mailto(email: str, title: str) -> str:
     return f"mailto:{quote(email, safe='@.+-_')}?subject={subject}"
 
 
+def email_href(email: str) -> str:
+    """mailto: for a role address from the data, with nothing but the address in it."""
+    return f"mailto:{quote(email, safe='@.+-_')}" if re.fullmatch(r"[^@\s?&#]+@[^@\s?&#]+", email or "") else ""
+
+
 def tel(phone: str) -> str:
     return "tel:" + re.sub(r"[^0-9+]", "", phone)
 
@@ -104,5 +162,7 @@ def query(pairs: Iterable[tuple[str, Any]], **extra: Any) -> str:
 def register(env: Environment) -> None:
     env.filters.update(fr_number=fr_number, km=km, fr_date=fr_date, months=months, plural=plural, level=level,
                        short_level=short_level, dom_id=dom_id, map_url=map_url, rncp_url=rncp_url,
-                       web_url=web_url, mailto=mailto, tel=tel)
+                       web_url=web_url, mailto=mailto, tel=tel, directions_url=directions_url,
+                       month_names=month_names, pct=pct, precision_note=precision_note,
+                       email_href=email_href)
     env.globals["query"] = query

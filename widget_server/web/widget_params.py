@@ -92,6 +92,19 @@ class WidgetState:
     def scope_types(self) -> tuple[str, ...]:
         return SCOPES[self.scope]
 
+    @property
+    def collapsed(self) -> bool:
+        """The form folds into one line once the métier and the place are set (nothing left to ask)."""
+        return bool(self.romes and self.centre and not self.hints)
+
+    @property
+    def summary_line(self) -> str:
+        """"Boulanger · Lyon · 30 km": what the folded form says."""
+        if not self.romes:
+            return "Votre recherche"
+        where = f"{self.place_label} · {self.radius} km" if self.centre else "toute la France"
+        return f"{self.job_label or ''} · {where}"
+
     def config_params(self) -> list[tuple[str, str]]:
         """What the partner set, carried through every search the visitor makes."""
         # `scope` always travels: /widget/results has no path to tell it.

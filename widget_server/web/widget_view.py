@@ -41,7 +41,7 @@ UNAVAILABLE = {"formations": "Les formations sont momentanément indisponibles",
 TITLES = {"all": "Trouver une alternance", "training": "Trouver une formation en apprentissage",
           "job": "Trouver un employeur en alternance"}
 SORT_OPTIONS = (("distance", "Les plus proches"), ("date", "Les offres les plus récentes"),
-                ("relevance", "Les plus pertinents"))
+                ("relevance", "Les plus pertinents"), ("employment", "Formations : meilleur taux d'emploi"))
 TYPE_OPTIONS = {"formations": "Formations", "offers": "Offres d'emploi", "recruiters": "Entreprises"}
 
 
@@ -98,19 +98,24 @@ async def _prepare(request: Request, params: QueryParams, path: str, framed: boo
 
 
 def results_view(state: WidgetState, body: dict[str, Any] | None) -> dict[str, Any]:
-    """What the results templates show, decided here so that the templates stay plain."""
+    """What the results templates show, decided here so that the templates stay plain.
+
+    Every sentence must be true: counts are what lies within the radius; trainings from
+    farther away are shown apart, with their distance and place said."""
     view: dict[str, Any] = {"state": "initial", "sections": [], "combos": [], "summary": "", "demo": False,
-                            "notes": [], "widen": None, "page": state.page}
+                            "notes": [], "widen": None, "page": state.page, "market": "", "radius": state.radius}
     if body is None:
         view["summary"] = ("Choisissez un métier ou un diplôme pour voir les formations et les employeurs."
                            if not state.hints else "Précisez votre recherche.")
         return view
     where = (f"à moins de {state.radius} km de {state.place_label}" if state.centre else "dans toute la France")
-    counts, failed = [], 0
+    counts, failed, extra = [], 0, []
     for bucket in state.types:
         data = body.get(bucket, {})
         section = {"type": bucket, "heading": HEADINGS[bucket], "items": data.get("results", []),
-                   "count": data.get("count", 0), "error": None, "empty": EMPTY[bucket], "next": None}
+                   "count": data.get("count", 0), "error": None, "empty": EMPTY[bucket], "next": None,
+                   "nearest": data.get("nearest", []) if state.page == 1 else [],
+                   "contacts": data.get("contacts", []) if state.page == 1 else [], "widen": None}
         if "error" in data:
             failed += 1
             section["error"] = UNAVAILABLE[bucket] + " ; les autres résultats restent valables."
@@ -119,18 +124,30 @@ def results_view(state: WidgetState, body: dict[str, Any] | None) -> dict[str, A
             if data.get("next_page"):
                 section["next"] = (f"{state.path}?"
                                    + widget_format.query(state.form_params(), types=bucket, page=data["next_page"]))
+            if section["count"] == 0 and (wider := data.get("suggested_radius_km")):
+                section["widen"] = (f"Élargir à {wider} km",
+                                    f"{state.path}?" + widget_format.query(state.form_params(), radius=wider), wider)
+            if section["count"] == 0 and section["nearest"]:
+                first = section["nearest"][0]["place"]
+                section["empty"] = (f"Aucune formation {where} ; les plus proches sont à "
+                                    f"{widget_format.km(first['distance_km'])}, à {first['city']} :")
+                extra.append(section["empty"].rstrip(" :") + ".")
+            elif section["count"] == 0 and section["contacts"]:
+                section["empty"] = ("Aucune formation à ce métier n'est connue en France. Ces centres de formation, "
+                                    "les plus proches, peuvent vous conseiller :")
+                extra.append("Aucune formation à ce métier n'est connue en France.")
         view["sections"].append(section)
     view["combos"] = body.get("combinations", []) if state.page == 1 else []
     meta = body["meta"]
     view["demo"] = bool(meta.get("demo"))
-    if "formations_nearest_france" in meta.get("fallbacks", ()):
-        view["notes"].append("Aucune formation dans ce rayon : voici les plus proches en France.")
+    view["market"] = widget_format.market_sentence(body.get("market"), state.job_label or "") if state.page == 1 else ""
     label = state.job_label or ""
+    anything_apart = any(s["nearest"] or s["contacts"] for s in view["sections"])
     if failed == len(state.types):
         view["state"] = "error"
         view["summary"] = "La recherche n'a pas pu aboutir : nos sources de données ne répondent pas. " \
                           "Réessayez dans un instant."
-    elif all(s["count"] == 0 for s in view["sections"] if not s["error"]):
+    elif all(s["count"] == 0 for s in view["sections"] if not s["error"]) and not anything_apart:
         view["state"] = "empty"
         view["summary"] = f"Aucun résultat pour « {label} » {where}."
         suggested = meta.get("suggested_radius_km")
@@ -142,7 +159,7 @@ def results_view(state: WidgetState, body: dict[str, Any] | None) -> dict[str, A
                              f"{state.path}?" + widget_format.query(state.form_params(), place="", insee=None))
     else:
         view["state"] = "results"
-        view["summary"] = f"Pour « {label} » {where} : {_and(counts)}."
+        view["summary"] = f"Pour « {label} » {where} : {_and(counts)}." + "".join(f" {e}" for e in extra)
     return view
 
 
