@@ -24,8 +24,7 @@ from urllib.parse import parse_qsl
 from starlette.routing import Match
 from starlette.types import Scope
 
-from widget_server.partners import query_caller
-from widget_server.query import CALLER_RE
+from widget_server.caller import CALLER_RE, request_caller
 from widget_server.web.rate_limit import client_address
 
 LOGGER_NAME = "widget_server.access"
@@ -104,8 +103,10 @@ def method_label(scope: Scope) -> str:
 class AccessLog:
     """An observer for ObserveMiddleware: one JSON line per request, without personal data."""
 
-    def __init__(self, *, trust_proxy: bool = False, logger: logging.Logger | None = None) -> None:
+    def __init__(self, *, trust_proxy: bool = False, proxy_hops: int = 1,
+                 logger: logging.Logger | None = None) -> None:
         self.trust_proxy = trust_proxy
+        self.proxy_hops = proxy_hops
         self.logger = logger or configure_access_log()
 
     def __call__(self, scope: Scope, status: int, seconds: float) -> None:
@@ -121,7 +122,7 @@ class AccessLog:
             "route": route_template(scope),
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
-            "caller": public_caller(query_caller(scope)),
-            "client": client_network(client_address(scope, self.trust_proxy)),
+            "caller": public_caller(request_caller(scope)),
+            "client": client_network(client_address(scope, self.trust_proxy, self.proxy_hops)),
             "params": param_names(scope.get("query_string", b"")),
         }
