@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from widget_server.errors import InvalidParameters
 from widget_server.caller import is_valid_caller, request_caller
+from widget_server.links import clean_item_urls
 from widget_server.query import SearchQuery, parse_search_query
 from widget_server.search import run_search
 from widget_server.store.database import Dataset
@@ -64,6 +65,7 @@ class SearchEndpoint:
             return cached, {**cached.meta, "took_ms": 0.0, "cached": True}, None
         self.misses += 1
         body = await run_search(dataset, query, self.sources, self.budget_s)
+        clean_item_urls(body, query.types)   # datasets imported before links were checked, live offers
         self._report_failures(body, query.types)
         cached = CachedAnswer.of(body, query.types)
         if not cached.failed and _answer_size(cached) <= self.cache.maxsize:

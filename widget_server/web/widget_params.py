@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import QueryParams
 
@@ -349,10 +350,34 @@ def _looks(r: ParamReader, state: WidgetState, referer_origin: str | None) -> No
                                               "par / ; javascript:, data: et // sont refusés."))
         else:
             setattr(state, name, value)
+    _set_return_href(state, referer_origin)
+
+
+def _set_return_href(state: WidgetState, referer_origin: str | None) -> None:
+    state.return_href = None
     if state.return_uri or state.return_logo_url:
         uri = state.return_uri or "/"
         base = state.parent_origin or referer_origin
         state.return_href = uri if not uri.startswith("/") else (base + uri if base else None)
+
+
+def keep_partner_links(state: WidgetState, partner: Any, referer_origin: str | None = None) -> None:
+    """A registered partner's return link and logo must be on one of its own origins.
+
+    Otherwise anyone could show that partner's widget with a "back" link to another site.
+    Paths ("/…") stay: they resolve against the framing page, which frame-ancestors restricts.
+    """
+    for name in ("return_uri", "return_logo_url"):
+        value = getattr(state, name)
+        if not value or value.startswith("/"):
+            continue
+        parts = urlsplit(value)
+        if not partner.allows(f"{parts.scheme}://{parts.netloc}"):
+            setattr(state, name, None)
+            state.notices.append(Notice(name, f"« {name} » doit pointer vers une adresse du site « {partner.caller} » "
+                                              f"({partner.csp_sources()}) ou être un chemin commençant par / : "
+                                              "elle est ignorée."))
+    _set_return_href(state, referer_origin)
 
 
 def search_query(state: WidgetState, rome_labels: dict[str, str], communes: CommuneIndex,
