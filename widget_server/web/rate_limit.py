@@ -21,15 +21,14 @@ import ipaddress
 import math
 import time
 from typing import Callable
-
-from cachetools import TTLCache
 from urllib.parse import urlsplit
 
+from cachetools import TTLCache
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from widget_server.errors import RateLimited
 from widget_server.caller import request_caller
+from widget_server.errors import RateLimited
 from widget_server.partners import Partner, PartnerRegistry
 from widget_server.web.responses import error_response
 

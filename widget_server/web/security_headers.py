@@ -17,8 +17,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from widget_server.errors import ServiceError
 from widget_server.caller import request_caller
+from widget_server.errors import ServiceError
 from widget_server.partners import PartnerRegistry
 from widget_server.web.responses import error_response
 
