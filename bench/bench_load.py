@@ -39,7 +39,6 @@ from typing import Any
 
 import httpx
 
-from widget_server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # Limits meant for the public would throttle a load generator that is one client address.
@@ -237,7 +236,7 @@ def main() -> int:
         pids = descendants(server.pid)
         cold = rss_mb(pids)
         mix = QueryMix(args.dataset, args.seed)
-        warmup_s = warm_up(base, mix, args.concurrency, Settings.from_env(env).search_cache_size,
+        warmup_s = warm_up(base, mix, args.concurrency, 2048,
                            min(args.warmup_max, MAX_DURATION_S))
         warm = rss_mb(pids)
         run: dict[str, Any] = {"latencies": [], "errors": [], "cached": 0, "partial": 0, "elapsed": 0.0}

@@ -123,3 +123,17 @@ def test_a_partner_rate_overrides_the_default():
 ])
 def test_client_keys(address, key):
     assert client_key({"type": "http", "client": (address, 1234), "headers": []}, False) == key
+
+
+def test_a_partner_budget_is_spent_only_from_its_own_pages():
+    origin = parse_origin("https://www.a.fr")
+    assert origin is not None
+    registry = PartnerRegistry({"a.fr": Partner("a.fr", (origin,), rate=0.1, burst=2)})
+    client = _tiny(registry=registry, per_ip=(0.0, 1), per_caller=(1.0, 2))
+    anonymous = [client.get("/api/v1/search?caller=a.fr").status_code for _ in range(3)]
+    foreign = client.get("/api/v1/search?caller=a.fr", headers={"Origin": "https://evil.example"}).status_code
+    assert anonymous == [200, 200, 429] and foreign == 429          # both share the "a.fr:anon" bucket
+    assert client.get("/api/v1/search?caller=a.fr", headers={"Origin": "https://www.a.fr"}).status_code == 200
+    assert client.get("/api/v1/search?caller=a.fr",
+                      headers={"Referer": "https://www.a.fr/page"}).status_code == 200
+    assert client.get("/api/v1/search?caller=a.fr", headers={"Origin": "https://www.a.fr"}).status_code == 429

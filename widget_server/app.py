@@ -29,6 +29,7 @@ from widget_server.web import docs, health, lookups
 from widget_server.web.access_log import AccessLog
 from widget_server.web.metrics import Metrics, metrics_endpoint
 from widget_server.web.observe import ObserveMiddleware
+from widget_server.web.query_limits import QueryLimitsMiddleware
 from widget_server.web.rate_limit import RateLimitMiddleware
 from widget_server.web.responses import error_response, service_error_handler
 from widget_server.web.search_api import SearchEndpoint
@@ -96,9 +97,11 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
     datasets = DatasetHolder(settings.dataset_path, DATASET_LOADERS, settings.reload_interval)
     active_sources = sources or default_sources()
     search = SearchEndpoint(active_sources, settings.source_timeout,
-                            settings.search_cache_ttl, settings.search_cache_size)
+                            settings.search_cache_ttl, int(settings.search_cache_mb * 1024 * 1024))
     partners = PartnerRegistry.from_settings(settings)   # a bad partners file stops the start here
-    metrics = Metrics(search=search, datasets=datasets, partners=partners, max_callers=settings.metrics_callers)
+    metrics = Metrics(search=search, datasets=datasets, partners=partners, max_callers=settings.metrics_callers,
+                      callers_per_client=settings.metrics_callers_per_client, trust_proxy=settings.trust_proxy,
+                      proxy_hops=settings.proxy_hops)
     search.source_failure_listeners.append(metrics.source_failed)
 
     @contextlib.asynccontextmanager
@@ -121,12 +124,14 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
         # Outermost first: every answer is logged and counted, 403s and 429s get the security
         # headers, and CORS wraps the limiter so a partner's page can read its 429.
         middleware=[
-            Middleware(ObserveMiddleware, observers=[AccessLog(trust_proxy=settings.trust_proxy), metrics.observe]),
+            Middleware(ObserveMiddleware, observers=[AccessLog(trust_proxy=settings.trust_proxy,
+                                                                   proxy_hops=settings.proxy_hops), metrics.observe]),
             Middleware(SecurityHeadersMiddleware),
+            Middleware(QueryLimitsMiddleware),   # before anything parses the query
             Middleware(PartnerAccessMiddleware, registry=partners),
             Middleware(RateLimitMiddleware, per_ip=(settings.rate_per_ip, settings.rate_burst_per_ip),
                        per_caller=(settings.rate_per_caller, settings.rate_burst_per_caller),
-                       registry=partners, trust_proxy=settings.trust_proxy),
+                       registry=partners, trust_proxy=settings.trust_proxy, proxy_hops=settings.proxy_hops),
         ],
         exception_handlers={
             ServiceError: service_error_handler,

@@ -52,8 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
-    import uvicorn
-
     from widget_server.partners import PartnerRegistry
     from widget_server.sources.france_travail import FranceTravailSettings
 
@@ -71,8 +69,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         # A dataset left by an older version of the code: this code cannot read it.
         print(f"Dataset {settings.dataset_path} has an older schema: rebuilding it.", file=sys.stderr)
         _build(settings, "default", None)
-    uvicorn.run("widget_server.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False)
+    from widget_server.serving import serve
+
+    serve(settings, host, port, workers)
     return 0
 
 
@@ -123,4 +122,4 @@ def _add_import_parser(data_sub: argparse._SubParsersAction) -> None:  # type: i
 def _import(settings: Settings, args: argparse.Namespace) -> int:
     from widget_server.ingest.importer import run_import_command
 
-    return run_import_command(settings.dataset_path, args)
+    return run_import_command(settings.dataset_path, args, max_mb=settings.import_max_mb)

@@ -21,11 +21,10 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, MutableMapping
-from urllib.parse import parse_qsl
+from typing import Any, Mapping
 
 from widget_server.errors import OriginNotAllowed, UnknownCaller
-from widget_server.query import CALLER_RE
+from widget_server.caller import CALLER_RE
 from widget_server.settings import SettingError, Settings
 
 MODES = ("open", "strict")
@@ -243,18 +242,3 @@ def _partner(where: str, caller: str, entry: Any) -> Partner:
     if burst is not None and (isinstance(burst, bool) or not isinstance(burst, int) or burst < 1):
         raise PartnersFileError(f"{here}: 'burst' has value {burst!r}: a whole number of requests, 1 or more.")
     return Partner(caller, tuple(dict.fromkeys(origins)), float(rate) if rate is not None else None, burst)
-
-
-_CALLER_KEY = "widget_server.caller"
-
-
-def query_caller(scope: MutableMapping[str, Any]) -> str | None:
-    """The `caller` a request names in its query string (the first one), parsed once per request."""
-    if _CALLER_KEY in scope:
-        return scope[_CALLER_KEY]  # type: ignore[no-any-return]
-    raw: bytes = scope.get("query_string", b"")
-    caller = None
-    if b"caller=" in raw:
-        caller = next((v for k, v in parse_qsl(raw.decode("latin-1")) if k == "caller"), None) or None
-    scope[_CALLER_KEY] = caller
-    return caller

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
+from widget_server.caller import CALLER_RE
 from widget_server.referentials.communes import Commune, CommuneIndex
 from widget_server.web.params import ParamReader
 
@@ -23,7 +24,6 @@ ALIASES = {"lat": "latitude", "lon": "longitude", "zipcode": "postal_code", "sou
 LBA_SOURCES = {"formations": "formations", "formation": "formations", "offres": "offers",
                "matcha": "offers", "pejob": "offers", "partnerjob": "offers", "lba": "recruiters",
                "lbb": "recruiters"}
-CALLER_RE = re.compile(r"^[A-Za-z0-9._@-]{1,100}$")
 ROME_RE = re.compile(r"^[A-Za-z][0-9]{4}$")
 MAX_ROMES = 20
 DEFAULT_RADIUS, MAX_RADIUS = 30, 200

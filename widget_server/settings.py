@@ -65,8 +65,9 @@ class Settings(EnvSettings):
     search_cache_ttl: float = _setting(
         "WIDGET_SEARCH_CACHE_TTL", 300.0, "Seconds a search answer stays in the in-process cache."
     )
-    search_cache_size: int = _setting(
-        "WIDGET_SEARCH_CACHE_SIZE", 2048, "Number of search answers kept in the in-process cache."
+    search_cache_mb: float = _setting(
+        "WIDGET_SEARCH_CACHE_MB", 64.0,
+        "Megabytes of serialised search answers kept in each process's cache (oldest dropped first).",
     )
     partners_file: str = _setting(
         "WIDGET_PARTNERS_FILE", "",
@@ -79,7 +80,12 @@ class Settings(EnvSettings):
     )
     trust_proxy: bool = _setting(
         "WIDGET_TRUST_PROXY", False,
-        "Take the client address from X-Forwarded-For (its last entry, added by your proxy).",
+        "Take the client address from X-Forwarded-For, as added by your proxies (see WIDGET_PROXY_HOPS).",
+    )
+    proxy_hops: int = _setting(
+        "WIDGET_PROXY_HOPS", 1,
+        "With WIDGET_TRUST_PROXY: how many proxies you run in front of the service, each appending "
+        "to X-Forwarded-For; the entry that many from the end is the client (docs/limits.md).",
     )
     rate_per_ip: float = _setting(
         "WIDGET_RATE_PER_IP", 50.0, "Requests per second allowed to one client address (0: no limit)."
@@ -97,8 +103,29 @@ class Settings(EnvSettings):
     )
     metrics_callers: int = _setting(
         "WIDGET_METRICS_CALLERS", 100,
-        "Distinct callers given their own label in /metrics in open mode; later ones count as 'other'.",
+        "Distinct callers given their own label in /metrics in open mode; later ones count as 'other' "
+        "(registered partners always keep theirs).",
     )
+    metrics_callers_per_client: int = _setting(
+        "WIDGET_METRICS_CALLERS_PER_CLIENT", 3,
+        "Open mode: labels one client address may create for unregistered callers in /metrics.",
+    )
+    import_max_mb: float = _setting(
+        "WIDGET_IMPORT_MAX_MB", 1024.0,
+        "Largest file an import reads, in megabytes, compressed and once decompressed.",
+    )
+    header_timeout: float = _setting(
+        "WIDGET_HEADER_TIMEOUT", 10.0,
+        "Seconds a client has to send a request's headers before its connection is closed.",
+    )
+    keep_alive_timeout: float = _setting(
+        "WIDGET_KEEP_ALIVE_TIMEOUT", 5.0, "Seconds an idle keep-alive connection stays open.",
+    )
+
+    def __post_init__(self) -> None:
+        if self.proxy_hops < 1:
+            raise SettingError(f"Setting 'WIDGET_PROXY_HOPS' has value {self.proxy_hops!r}: at least 1 "
+                               "(the number of proxies in front of the service).")
 
 
 

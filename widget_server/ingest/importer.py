@@ -28,9 +28,12 @@ from typing import Any, Iterator, TextIO
 
 from widget_server.ingest.build import finalize, temporary_path
 from widget_server.ingest.files import sha256
+from widget_server.ingest.limits import check_file
 from widget_server.ingest.referentials import Referentials
 from widget_server.ingest.report import ImportFailed, RowReport
 from widget_server.ingest.validate import is_json, read_bytes
+from widget_server.links import clean_record_urls
+from widget_server.settings import Settings
 from widget_server.store.database import connect_readonly
 from widget_server.store.writer import insert_items
 
@@ -76,7 +79,8 @@ class ImportResult:
 
 
 def import_file(dataset_path: Path, kind: str, file: Path, *, fmt: str | None = None, replace: bool = True,
-                data_dir: Path | None = None, now: dt.datetime | None = None) -> ImportResult:
+                data_dir: Path | None = None, now: dt.datetime | None = None,
+                max_mb: float | None = None) -> ImportResult:
     """Import `file` as items of `kind` into the dataset at `dataset_path`, atomically.
 
     replace=True: the file's items replace every item of that kind (what "load the real
@@ -87,6 +91,7 @@ def import_file(dataset_path: Path, kind: str, file: Path, *, fmt: str | None = 
     table = KINDS.get(kind)
     if table is None:
         raise ValueError(f"unknown kind {kind!r}; choose one of formations, offers, recruiters")
+    check_file(file, int((max_mb if max_mb is not None else Settings.from_env().import_max_mb) * 1024 * 1024))
     fmt = (fmt or detect_format(table, file)).replace("-", "_")
     if fmt not in FORMATS[table]:
         raise ImportFailed(f"Le format « {fmt} » ne convient pas aux {KIND_LABELS[table]} : "
@@ -100,7 +105,9 @@ def import_file(dataset_path: Path, kind: str, file: Path, *, fmt: str | None = 
         try:
             refs = Referentials(src)
             previous = dict(src.execute("SELECT key, value FROM meta"))
-            records, report, organisations = _parse(table, fmt, file, refs, src, data_dir)
+            records, report, organisations = _parse_bounded(table, fmt, file, refs, src, data_dir)
+            clean_record_urls(records, lambda record, message: report.fix(
+                _line(record), "unsafe_url", f"{record.get('_where', 'Une ligne')} : {message}"))
             _pause("parsed")
             if not replace:
                 _reject_existing(src, table, records, report)
@@ -173,6 +180,26 @@ def _parse_catalogue_file(source: str, file: Path, refs: Referentials, src: sqli
     report.notes.update(read_report.notes)
     formations, organisations = catalogue.rows(records, report, source_label="import")
     return formations, report, organisations
+
+
+def _parse_bounded(table: str, fmt: str, file: Path, refs: Referentials, src: sqlite3.Connection,
+                   data_dir: Path | None) -> tuple[list[dict], RowReport, list[dict] | None]:
+    """_parse, with what Python's parsers raise on hostile content turned into one clear ImportFailed."""
+    try:
+        return _parse(table, fmt, file, refs, src, data_dir)
+    except RecursionError:
+        raise ImportFailed(f"{file.name} : imbrication trop profonde (plus de {sys.getrecursionlimit()} "
+                           "niveaux de tableaux ou d'objets JSON) : ce n'est pas un export du catalogue.") from None
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise
+        raise ImportFailed(f"{file.name} : un nombre a plus de {sys.get_int_max_str_digits()} chiffres "
+                           "(limite de lecture) : corrigez cette valeur.") from None
+
+
+def _line(record: dict) -> int:
+    where = record.get("_where", "")
+    return int(where.rsplit(" ", 1)[-1]) if where[-1:].isdigit() else 0
 
 
 def _reject_existing(src: sqlite3.Connection, table: str, records: list[dict], report: RowReport) -> None:
@@ -320,11 +347,12 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_import_command(dataset_path: Path, args: argparse.Namespace, out: TextIO | None = None,
-                       err: TextIO | None = None) -> int:
+                       err: TextIO | None = None, max_mb: float | None = None) -> int:
     """Run the import the arguments ask for and print its report. 0: imported; 1: refused, nothing changed."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        result = import_file(dataset_path, args.kind, args.file, fmt=args.fmt, replace=not args.append)
+        result = import_file(dataset_path, args.kind, args.file, fmt=args.fmt, replace=not args.append,
+                             max_mb=max_mb)
     except ImportFailed as exc:
         report = getattr(exc, "report", None)
         if args.json:
@@ -363,6 +391,8 @@ def format_report(r: RowReport, max_rejects: int = 20) -> str:
         lines.append("Rejets par motif : " + ", ".join(f"{k} {v}" for k, v in r.reasons().items()))
     if r.notes:
         lines.append("Remarques : " + ", ".join(f"{k} {v}" for k, v in sorted(r.notes.items()) if v))
+    for x in r.fixes[:max_rejects if max_rejects >= 0 else None]:
+        lines.append(f"  {x.line:>7}  {x.reason:<15} {x.message}")
     shown = r.rejects if max_rejects < 0 else r.rejects[:max_rejects]
     if shown:
         lines.append(f"Lignes rejetées ({len(shown)} sur {len(r.rejects)}) :")

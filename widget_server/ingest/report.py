@@ -31,9 +31,14 @@ class RowReport:
     kept: int = 0
     rejects: list[Reject] = field(default_factory=list)
     notes: Counter[str] = field(default_factory=Counter)   # non-fatal facts, e.g. "no_rome"
+    fixes: list[Reject] = field(default_factory=list)       # rows kept with a field removed, e.g. "unsafe_url"
 
     def reject(self, line: int, reason: str, message: str) -> None:
         self.rejects.append(Reject(line, reason, message))
+
+    def fix(self, line: int, kind: str, message: str) -> None:
+        self.fixes.append(Reject(line, kind, message))
+        self.notes[kind] += 1
 
     def reasons(self) -> dict[str, int]:
         return dict(sorted(Counter(r.reason for r in self.rejects).items()))
@@ -47,4 +52,5 @@ class RowReport:
             "reasons": self.reasons(),
             "notes": dict(sorted(self.notes.items())),
             "rejects": [r.as_dict() for r in self.rejects],
+            "fixes": [r.as_dict() for r in self.fixes],
         }

@@ -24,8 +24,7 @@ from urllib.parse import parse_qsl
 from starlette.routing import Match
 from starlette.types import Scope
 
-from widget_server.partners import query_caller
-from widget_server.query import CALLER_RE
+from widget_server.caller import CALLER_RE, request_caller
 from widget_server.web.rate_limit import client_address
 
 LOGGER_NAME = "widget_server.access"
@@ -80,8 +79,9 @@ def param_names(query_string: bytes) -> list[str]:
     """Sorted distinct parameter names; a name that could hide text is replaced by '(other)'."""
     if not query_string:
         return []
+    # A refused, oversized query (414) is not worth parsing whole: its first names say enough.
     names = {k if _SAFE_NAME.match(k) else "(other)"
-             for k, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)}
+             for k, _ in parse_qsl(query_string[:4096].decode("latin-1"), keep_blank_values=True)}
     return sorted(names)[:MAX_PARAMS]
 
 
@@ -104,8 +104,10 @@ def method_label(scope: Scope) -> str:
 class AccessLog:
     """An observer for ObserveMiddleware: one JSON line per request, without personal data."""
 
-    def __init__(self, *, trust_proxy: bool = False, logger: logging.Logger | None = None) -> None:
+    def __init__(self, *, trust_proxy: bool = False, proxy_hops: int = 1,
+                 logger: logging.Logger | None = None) -> None:
         self.trust_proxy = trust_proxy
+        self.proxy_hops = proxy_hops
         self.logger = logger or configure_access_log()
 
     def __call__(self, scope: Scope, status: int, seconds: float) -> None:
@@ -121,7 +123,7 @@ class AccessLog:
             "route": route_template(scope),
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
-            "caller": public_caller(query_caller(scope)),
-            "client": client_network(client_address(scope, self.trust_proxy)),
+            "caller": public_caller(request_caller(scope)),
+            "client": client_network(client_address(scope, self.trust_proxy, self.proxy_hops)),
             "params": param_names(scope.get("query_string", b"")),
         }

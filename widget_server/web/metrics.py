@@ -5,7 +5,9 @@ apps): with `--workers N` each scrape sees one worker only. Scrape each worker, 
 worker per container (see docs/partners.md).
 
 Label values are bounded: routes are templates (never raw paths), methods a fixed set, callers
-the registered partners in strict mode, or the first N distinct callers in open mode, then "other".
+the registered partners (always their own label), plus in open mode up to N unregistered callers,
+then "other". One client address may create only a few of those N labels
+(WIDGET_METRICS_CALLERS_PER_CLIENT): a script inventing callers cannot take them all.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from widget_server import __version__
-from widget_server.partners import PartnerRegistry, query_caller
+from widget_server.caller import request_caller
+from widget_server.partners import PartnerRegistry
 from widget_server.web.access_log import method_label, public_caller, route_template
+from widget_server.web.rate_limit import client_key
 
 # `*_created` series double the output for no use here (process start is enough).
 disable_created_metrics()
@@ -35,11 +39,16 @@ class Metrics:
     """The process's metrics: request counters and histograms, plus live views of the app's state."""
 
     def __init__(self, *, search: Any = None, datasets: Any = None, partners: PartnerRegistry | None = None,
-                 max_callers: int = 100) -> None:
+                 max_callers: int = 100, callers_per_client: int = 3, trust_proxy: bool = False,
+                 proxy_hops: int = 1) -> None:
         self.registry = CollectorRegistry()
         self.partners = partners or PartnerRegistry()
         self.max_callers = max_callers
+        self.callers_per_client = callers_per_client
+        self.trust_proxy = trust_proxy
+        self.proxy_hops = proxy_hops
         self._callers: set[str] = set()
+        self._labels_by_client: dict[str, int] = {}   # at most max_callers keys: each created a label
         self.requests = Counter("widget_http_requests", "HTTP requests by route template, method and status.",
                                 ["route", "method", "status"], registry=self.registry)
         self.latency = Histogram("widget_http_request_duration_seconds", "Time to answer, by route template.",
@@ -53,16 +62,19 @@ class Metrics:
                                        ["source", "code"], registry=self.registry)
         self.registry.register(_StateCollector(search, datasets))
 
-    def caller_label(self, caller: str) -> str:
+    def caller_label(self, caller: str, client: str = "-") -> str:
+        """The caller's label; `client` (the client's bucket key) is charged for each new one."""
         if caller in self.partners.partners:
             return caller
         if self.partners.strict:
             return OTHER
         label = public_caller(caller) or OTHER
-        if label in self._callers:
+        if label in self._callers or label == OTHER:
             return label
-        if len(self._callers) < self.max_callers:
+        created = self._labels_by_client.get(client, 0)
+        if len(self._callers) < self.max_callers and created < self.callers_per_client:
             self._callers.add(label)
+            self._labels_by_client[client] = created + 1
             return label
         return OTHER
 
@@ -70,9 +82,10 @@ class Metrics:
         route = route_template(scope)
         self.requests.labels(route, method_label(scope), str(status)).inc()
         self.latency.labels(route).observe(seconds)
-        caller = query_caller(scope)
+        caller = request_caller(scope)
         if caller is not None:
-            self.caller_requests.labels(self.caller_label(caller)).inc()
+            client = client_key(scope, self.trust_proxy, self.proxy_hops)
+            self.caller_requests.labels(self.caller_label(caller, client)).inc()
 
     def source_failed(self, source: str, code: str) -> None:
         """Called by the search endpoint for each bucket that came back with an error or a warning."""
@@ -96,6 +109,10 @@ class _StateCollector(Collector):
                                     value=hits / (hits + misses) if hits + misses else 0.0)
             yield GaugeMetricFamily("widget_search_cache_entries", "Answers in the search cache.",
                                     value=len(self.search.cache))
+            yield GaugeMetricFamily("widget_search_cache_bytes", "Bytes the search cache holds "
+                                    "(bounded by WIDGET_SEARCH_CACHE_MB).", value=self.search.cache.currsize)
+            yield GaugeMetricFamily("widget_search_cache_max_bytes", "The search cache's bound, in bytes.",
+                                    value=self.search.cache.maxsize)
         dataset = self._dataset()
         if dataset is not None:
             yield InfoMetricFamily("widget_dataset", "The dataset being served.", value={

@@ -31,7 +31,8 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
             "object-src 'none'; form-action 'self'; frame-ancestors 'self'")
 # Examples are plain partner pages: their inline script and style are part of what they show.
 EXAMPLE_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-               "frame-src 'self'; img-src 'self' data:; base-uri 'none'; object-src 'none'")
+               "frame-src 'self'; img-src 'self' data:; base-uri 'none'; object-src 'none'; "
+               "frame-ancestors 'self'")   # a partner copies them; no other site frames ours
 
 
 def widget_routes() -> list[Route]:

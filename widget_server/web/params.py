@@ -10,6 +10,9 @@ from starlette.datastructures import QueryParams
 from widget_server.errors import InvalidParameters, ParameterError
 
 IGNORED_PREFIXES = ("utm_", "_")   # analytics tags and cache busters are not mistakes
+# One answer lists every problem, but a crafted query could hold thousands: past this many the
+# client has enough to fix, and the work per request stays bounded (docs/limits.md).
+MAX_ERRORS = 20
 
 
 class ParamReader:
@@ -19,11 +22,17 @@ class ParamReader:
         self.params = params
         self.aliases = aliases or {}          # alias -> canonical name
         self.errors: list[ParameterError] = []
+        self._known_errors: set[ParameterError] = set()   # a set: a list would make this quadratic
         self._seen: set[str] = set()
+
+    @property
+    def full(self) -> bool:
+        return len(self.errors) >= MAX_ERRORS
 
     def error(self, param: str, code: str, message: str) -> None:
         problem = ParameterError(param, code, message)
-        if problem not in self.errors:
+        if problem not in self._known_errors and not self.full:
+            self._known_errors.add(problem)
             self.errors.append(problem)
 
     def raw(self, name: str) -> tuple[str, str | None]:
@@ -112,6 +121,8 @@ class ParamReader:
         """Report parameters nobody asked for: a typo should not be silently ignored."""
         accepted = sorted(self._seen)
         for name in self.params.keys():
+            if self.full:
+                return
             if name in self._seen or name.startswith(IGNORED_PREFIXES):
                 continue
             self.error(name, "unknown_parameter",

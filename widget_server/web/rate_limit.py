@@ -5,6 +5,12 @@ a request takes one token. Buckets live in a bounded TTL cache whose time-to-liv
 bucket needs to refill completely: an evicted bucket would have been full again, so forgetting it
 changes nothing, and memory stays bounded whatever the number of clients.
 
+A registered partner's own budget is spent only by requests that come from one of its pages:
+an Origin (or a Referer) on one of its allowed origins, or, for the widget page, the
+`parent_origin` the loader adds when it is one of them. Anything else naming that partner (a
+script with no Origin, another site) draws from a separate bucket, "<caller>:anon", with the
+same rate: whoever floods under a partner's name cannot make its real visitors get 429s.
+
 Limits are per process: with `--workers N` a client gets up to N times the rate (see
 docs/partners.md).
 """
@@ -15,13 +21,15 @@ import ipaddress
 import math
 import time
 from typing import Callable
+from urllib.parse import urlsplit
 
 from cachetools import TTLCache
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from widget_server.caller import request_caller
 from widget_server.errors import RateLimited
-from widget_server.partners import PartnerRegistry, query_caller
+from widget_server.partners import Partner, PartnerRegistry
 from widget_server.web.responses import error_response
 
 # Health checks and scrapes must never be refused; static files are cheap and cached by browsers.
@@ -65,11 +73,12 @@ class TokenBuckets:
 
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, per_ip: tuple[float, int], per_caller: tuple[float, int],
-                 registry: PartnerRegistry | None = None, trust_proxy: bool = False,
+                 registry: PartnerRegistry | None = None, trust_proxy: bool = False, proxy_hops: int = 1,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.registry = registry or PartnerRegistry()
         self.trust_proxy = trust_proxy
+        self.proxy_hops = proxy_hops
         self.by_ip = TokenBuckets(*per_ip, clock=clock)
         # A partner's own rate may refill slower than the default: keep its bucket long enough.
         fills = [p.burst / p.rate for p in self.registry.partners.values() if p.rate and p.burst]
@@ -82,14 +91,15 @@ class RateLimitMiddleware:
             return
         wait = 0.0
         if self.by_ip.enabled:
-            wait = self.by_ip.take(client_key(scope, self.trust_proxy))
-        caller = query_caller(scope)
+            wait = self.by_ip.take(client_key(scope, self.trust_proxy, self.proxy_hops))
+        caller = request_caller(scope)
         if not wait and caller is not None:
             partner = self.registry.get(caller)
+            key = caller if partner is None or from_partner_page(scope, partner) else f"{caller}:anon"
             if partner is not None and partner.rate:
-                wait = self.by_caller.take(caller, partner.rate, partner.burst or self.by_caller.burst)
+                wait = self.by_caller.take(key, partner.rate, partner.burst or self.by_caller.burst)
             elif self.by_caller.enabled:
-                wait = self.by_caller.take(caller)
+                wait = self.by_caller.take(key)
         if wait:
             await error_response(RateLimited(max(1, math.ceil(wait))))(scope, receive, send)
             return
@@ -100,24 +110,56 @@ def _exempt(path: str) -> bool:
     return path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
 
 
-def client_address(scope: Scope, trust_proxy: bool) -> str | None:
-    """The client's address: the socket peer, or behind a trusted proxy the last X-Forwarded-For entry.
+def from_partner_page(scope: Scope, partner: Partner) -> bool:
+    """Does this request come from one of `partner`'s own pages (as far as a browser tells)?"""
+    headers = Headers(scope=scope)
+    for claimed in (headers.get("origin"), _referer_origin(headers.get("referer"))):
+        if claimed and claimed != "null" and not _is_own_host(claimed, headers.get("host")):
+            return partner.allows(claimed)
+    if not scope["path"].startswith("/api/") and b"parent_origin=" in scope.get("query_string", b""):
+        # The widget page is a navigation (no Origin); the loader says which page framed it, and
+        # frame-ancestors makes the browser refuse any other framing page.
+        parent = QueryParams(scope["query_string"]).get("parent_origin")
+        return bool(parent) and partner.allows(parent or "")
+    return False
 
-    Only the last entry is the proxy's own; the ones before it are whatever the client wrote.
+
+def _referer_origin(referer: str | None) -> str | None:
+    if not referer:
+        return None
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
+        return None
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _is_own_host(origin: str, host: str | None) -> bool:
+    return host is not None and origin.partition("://")[2].lower() == host.lower()
+
+
+def client_address(scope: Scope, trust_proxy: bool, proxy_hops: int = 1) -> str | None:
+    """The client's address: the socket peer or, behind `proxy_hops` trusted proxies, the
+    X-Forwarded-For entry the outermost of them added.
+
+    Each proxy appends the address it saw to the end, so the last `proxy_hops` entries are the
+    proxies' own words and everything before them is whatever the client wrote. Every header
+    line counts, joined in order: a client may send its own line before the proxy's.
     """
     if trust_proxy:
-        forwarded = Headers(scope=scope).get("x-forwarded-for")
-        if forwarded:
-            last = forwarded.rsplit(",", 1)[-1].strip()
-            if last:
-                return last
+        lines = Headers(scope=scope).getlist("x-forwarded-for")
+        if lines:
+            entries = [e.strip() for e in ",".join(lines).split(",")]
+            hop = entries[-proxy_hops] if len(entries) >= proxy_hops else entries[0]
+            if hop:
+                return hop
     client = scope.get("client")
     return client[0] if client else None
 
 
-def client_key(scope: Scope, trust_proxy: bool) -> str:
+def client_key(scope: Scope, trust_proxy: bool, proxy_hops: int = 1) -> str:
     """The bucket key of a client: its IPv4 address, or its IPv6 /64 (one host usually has a whole /64)."""
-    address = client_address(scope, trust_proxy)
+    address = client_address(scope, trust_proxy, proxy_hops)
     if address is None:
         return "-"
     if ":" in address:

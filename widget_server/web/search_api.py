@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.errors import InvalidParameters
-from widget_server.query import CALLER_RE, SearchQuery, parse_search_query
+from widget_server.caller import is_valid_caller, request_caller
+from widget_server.links import clean_item_urls
+from widget_server.query import SearchQuery, parse_search_query
 from widget_server.search import run_search
 from widget_server.store.database import Dataset
 
@@ -20,10 +22,12 @@ SEARCH_MAX_AGE = 60
 
 
 class SearchEndpoint:
-    def __init__(self, sources: dict[str, Any], budget_s: float, cache_ttl: float, cache_size: int) -> None:
+    def __init__(self, sources: dict[str, Any], budget_s: float, cache_ttl: float, cache_bytes: int) -> None:
         self.sources = sources
         self.budget_s = budget_s
-        self.cache: TTLCache[Any, tuple[dict[str, Any], str]] = TTLCache(cache_size, cache_ttl)
+        # Bounded in bytes, not entries: one national search weighs 100 times a local one, and a
+        # count bound let heavy valid searches grow a worker from 232 to 880 MB.
+        self.cache: TTLCache[Any, CachedAnswer] = TTLCache(cache_bytes, cache_ttl, getsizeof=_answer_size)
         self.hits = 0
         self.misses = 0
         # Told (bucket, code) for each source that failed or answered degraded: the metrics listen.
@@ -36,8 +40,8 @@ class SearchEndpoint:
             query = parse_search_query(request.query_params, dataset.extensions["envelopes"].rome_labels,
                                        dataset.extensions["communes"])
         except InvalidParameters:
-            caller = request.query_params.get("caller", "")
-            if CALLER_RE.match(caller):
+            caller = request_caller(request.scope)
+            if caller is not None and is_valid_caller(caller):
                 stats.record(caller, error=True)
             raise
         cached, meta, _ = await self.answer(dataset, query)
@@ -61,9 +65,10 @@ class SearchEndpoint:
             return cached, {**cached.meta, "took_ms": 0.0, "cached": True}, None
         self.misses += 1
         body = await run_search(dataset, query, self.sources, self.budget_s)
+        clean_item_urls(body, query.types)   # datasets imported before links were checked, live offers
         self._report_failures(body, query.types)
         cached = CachedAnswer.of(body, query.types)
-        if not cached.failed:
+        if not cached.failed and _answer_size(cached) <= self.cache.maxsize:
             self.cache[key] = cached   # a partial answer is not worth keeping
         return cached, body["meta"], body
 
@@ -78,6 +83,11 @@ class SearchEndpoint:
             if problem:
                 for listener in self.source_failure_listeners:
                     listener(bucket, problem["code"])
+
+
+def _answer_size(answer: "CachedAnswer") -> int:
+    """What an answer costs the cache: its serialised body, plus the parsed copies of its small parts."""
+    return len(answer.core) + 1024
 
 
 def _dumps(value: Any) -> bytes:

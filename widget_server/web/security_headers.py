@@ -17,8 +17,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from widget_server.caller import request_caller
 from widget_server.errors import ServiceError
-from widget_server.partners import PartnerRegistry, query_caller
+from widget_server.partners import PartnerRegistry
 from widget_server.web.responses import error_response
 
 DEFAULT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -98,7 +99,7 @@ class PartnerAccessMiddleware:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        caller = query_caller(scope)
+        caller = request_caller(scope)
         # The widget page calls the API from our own origin: that is never a partner's decision.
         foreign = None if origin is None or _same_origin(origin, headers.get("host")) else origin
         try:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from widget_server.web.templating import templates
 from widget_server.web.widget_assets import html_response
-from widget_server.web.widget_params import RADII, SCOPES, THEMES, WidgetState, parse_widget
+from widget_server.web.widget_params import RADII, SCOPES, THEMES, WidgetState, keep_partner_links, parse_widget
 from widget_server.web import widget_view  # noqa: F401  (registers the templates' filters)
 
 OWN_PARAMS = ("partial", "loading")
@@ -42,6 +42,9 @@ def _page(request: Request, params: QueryParams, lazy: bool, started: bool) -> d
     ext = request.app.state.datasets.get().extensions
     labels = ext["envelopes"].rome_labels
     state = parse_widget(params, "/widget", ext["metiers"], ext["communes"], labels)
+    partner = request.app.state.partners.get(state.caller)
+    if partner is not None:
+        keep_partner_links(state, partner)
     reasons = [n.message for n in state.notices] + state.hints
     if not state.romes and not state.hints:
         reasons.append("Choisissez un métier ou un diplôme (romes) : sans lui, le widget ne lance pas de recherche.")

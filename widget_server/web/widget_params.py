@@ -18,11 +18,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import QueryParams
 
 from widget_server.errors import InvalidParameters
-from widget_server.query import CALLER_RE, MAX_PAGE, MAX_RADIUS, MAX_ROMES, ROME_RE, SORTS, TYPES, SearchQuery, \
+from widget_server.caller import is_valid_caller, read_caller
+from widget_server.query import MAX_PAGE, MAX_RADIUS, MAX_ROMES, ROME_RE, SORTS, TYPES, SearchQuery, \
     parse_search_query
 from widget_server.referentials.communes import CommuneIndex
 from widget_server.referentials.metiers import MetierIndex
@@ -45,6 +47,8 @@ FALSE_WORDS = ("0", "false", "non", "no", "off")
 KNOWN = ("caller", "romes", "lat", "lon", "latitude", "longitude", "radius", "scope", "diploma", "job_name",
          "frozen_job", "return_uri", "return_logo_url", "zipcode", "postal_code", "insee", "address", "theme",
          "accent", "parent_origin", "wid", "romes_label", "place", "place_label", "types", "sort", "page")
+MAX_ROME_ITEMS = 100   # values of `romes` looked at; MAX_ROMES of them are used
+MAX_NOTICES = 20   # enough to fix a snippet; bounded whatever the query holds
 UNSUPPORTED = {"opco": "le filtre par OPCO", "opcoUrl": "le filtre par OPCO", "rncp": "la recherche par code RNCP"}
 
 
@@ -146,6 +150,8 @@ def parse_widget(params: QueryParams, path: str, metiers: MetierIndex, communes:
     state.utm = [(k, v[:200]) for k, v in params.multi_items() if k.startswith("utm_")][:10]
     state.notices.extend(Notice(e.param, e.message) for e in r.errors)
     for name in params.keys():
+        if len(state.notices) >= MAX_NOTICES:
+            break
         if name in KNOWN or name.startswith(("utm_", "_")):
             continue
         if name in UNSUPPORTED:
@@ -173,11 +179,12 @@ def _scope(r: ParamReader, state: WidgetState) -> None:
 
 
 def _caller(r: ParamReader, state: WidgetState) -> None:
-    _, raw = r.raw("caller")
+    r.raw("caller")   # marks it as known; its value is the one every gate reads
+    raw = read_caller(r.params.multi_items())
     if not raw:
         state.notices.append(Notice("caller", "« caller » manquant : ajoutez l'identifiant de votre site, "
                                               "ex. caller=mon-site.fr."))
-    elif not CALLER_RE.fullmatch(raw):
+    elif not is_valid_caller(raw):
         state.notices.append(Notice("caller", "« caller » ne peut contenir que des lettres, des chiffres et "
                                               ". _ @ - (ex. caller=mon-site.fr)."))
     else:
@@ -216,16 +223,23 @@ def _metier(r: ParamReader, state: WidgetState, params: QueryParams, metiers: Me
 
 
 def _valid_romes(raw: str, state: WidgetState, labels: dict[str, str]) -> tuple[str, ...]:
-    codes = list(dict.fromkeys(c.strip().upper() for c in raw.split(",") if c.strip()))
+    codes = list(dict.fromkeys(c.strip().upper() for c in raw.split(",", MAX_ROME_ITEMS)[:MAX_ROME_ITEMS]
+                               if c.strip()))
+    if raw.count(",") >= MAX_ROME_ITEMS:
+        state.notices.append(Notice("romes", f"« romes » : plus de {MAX_ROME_ITEMS} valeurs ; {MAX_ROMES} codes "
+                                             "ROME au plus sont utilisés, les suivants sont ignorés."))
+    # Sets: with lists, thousands of codes took seconds of CPU (each one looked up in the others).
     bad = [c for c in codes if not ROME_RE.fullmatch(c)]
-    unknown = [c for c in codes if c not in bad and c not in labels]
+    bad_set = set(bad)
+    unknown = [c for c in codes if c not in bad_set and c not in labels]
+    unknown_set = set(unknown)
     if bad:
         state.notices.append(Notice("romes", f"« romes » : {', '.join(bad[:3])[:60]} n'est pas un code ROME (une "
                                              "lettre et 4 chiffres, séparés par des virgules : romes=D1102,D1104)."))
     if unknown:
         state.notices.append(Notice("romes", f"« romes » : code(s) ROME inconnu(s) {', '.join(unknown[:3])} ; "
                                              "trouvez les bons avec le configurateur (/configurateur)."))
-    good = [c for c in codes if c not in bad and c not in unknown]
+    good = [c for c in codes if c not in bad_set and c not in unknown_set]
     if len(good) > MAX_ROMES:
         state.notices.append(Notice("romes", f"« romes » : {len(good)} codes, {MAX_ROMES} au plus ; "
                                              f"seuls les {MAX_ROMES} premiers sont utilisés."))
@@ -349,10 +363,34 @@ def _looks(r: ParamReader, state: WidgetState, referer_origin: str | None) -> No
                                               "par / ; javascript:, data: et // sont refusés."))
         else:
             setattr(state, name, value)
+    _set_return_href(state, referer_origin)
+
+
+def _set_return_href(state: WidgetState, referer_origin: str | None) -> None:
+    state.return_href = None
     if state.return_uri or state.return_logo_url:
         uri = state.return_uri or "/"
         base = state.parent_origin or referer_origin
         state.return_href = uri if not uri.startswith("/") else (base + uri if base else None)
+
+
+def keep_partner_links(state: WidgetState, partner: Any, referer_origin: str | None = None) -> None:
+    """A registered partner's return link and logo must be on one of its own origins.
+
+    Otherwise anyone could show that partner's widget with a "back" link to another site.
+    Paths ("/…") stay: they resolve against the framing page, which frame-ancestors restricts.
+    """
+    for name in ("return_uri", "return_logo_url"):
+        value = getattr(state, name)
+        if not value or value.startswith("/"):
+            continue
+        parts = urlsplit(value)
+        if not partner.allows(f"{parts.scheme}://{parts.netloc}"):
+            setattr(state, name, None)
+            state.notices.append(Notice(name, f"« {name} » doit pointer vers une adresse du site « {partner.caller} » "
+                                              f"({partner.csp_sources()}) ou être un chemin commençant par / : "
+                                              "elle est ignorée."))
+    _set_return_href(state, referer_origin)
 
 
 def search_query(state: WidgetState, rome_labels: dict[str, str], communes: CommuneIndex,

@@ -20,7 +20,8 @@ from starlette.responses import Response
 from widget_server.web import widget_format
 from widget_server.web.templating import templates
 from widget_server.web.widget_assets import assets, html_response
-from widget_server.web.widget_params import PATH_SCOPES, RADII, Notice, WidgetState, parse_widget, search_query
+from widget_server.web.widget_params import PATH_SCOPES, RADII, Notice, WidgetState, keep_partner_links, \
+    parse_widget, search_query
 from widget_server.web.widget_theme import theme_css
 
 widget_format.register(templates.env)
@@ -169,6 +170,9 @@ def _partner_policy(request: Request, state: WidgetState, referer: str | None) -
     if registry is None:
         return None, state.parent_origin, True
     policy = registry.widget_policy(state.caller, state.parent_origin or referer)
+    partner = registry.get(state.caller)
+    if partner is not None:
+        keep_partner_links(state, partner, referer)
     if not policy.allowed:
         state.notices.append(Notice("caller", f"Ce site n'est pas autorisé à afficher le widget de « {state.caller} » "
                                               ": demandez l'ajout de son adresse (origine) à la liste du partenaire."))
