@@ -35,6 +35,16 @@ def run_axe(page_or_frame: Any) -> list[dict[str, Any]]:
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
+LANDMARK_RULES = ("region", "landmark-one-main", "landmark-no-duplicate-main", "landmark-unique",
+                  "landmark-complementary-is-top-level", "page-has-heading-one")
+
+
+def axe_landmarks(page_or_frame: Any) -> list[str]:
+    """axe-core's landmark findings, whatever their impact (moderate ones included). Run after run_axe."""
+    result = page_or_frame.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [v["id"] for v in result["violations"] if v["id"] in LANDMARK_RULES]
+
+
 def until(frame: Any, expression: str, timeout_s: float = 10.0) -> Any:
     """Poll `expression` in a frame until it is truthy.
 

@@ -102,7 +102,16 @@ def host_app(widget_origin: str) -> Starlette:
 <div id="b" data-alternance-widget data-caller="hote" data-romes="G1602" data-insee="75056" data-scope="training"
  data-theme="dark"></div><script src="{widget_origin}/widget.js" async></script></body></html>""")
 
-    return Starlette(routes=[Route("/container", container), Route("/script", script_tag), Route("/two", two)])
+    async def long(request: Request) -> HTMLResponse:
+        # A partner page with a long introduction: the widget starts below the first screen.
+        return HTMLResponse(f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Long</title>{RECORDER}</head>
+<body><h1>Site partenaire</h1><div id="intro" style="height:1200px">Introduction</div>
+<div id="box" data-alternance-widget{_attrs(request.query_params)}></div>
+<div style="height:2000px"></div><script src="{widget_origin}/widget.js" async></script></body></html>""")
+
+    return Starlette(routes=[Route("/container", container), Route("/script", script_tag), Route("/two", two),
+                             Route("/long", long)])
 
 
 @pytest.fixture(scope="session")
