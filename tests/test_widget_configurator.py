@@ -28,14 +28,41 @@ def test_no_snippet_until_the_configuration_is_valid(client):
 @pytest.mark.parametrize("change,reason", [
     ({"caller": ""}, "« caller » manquant"),
     ({"romes": "", "romes_label": "", "job_name": ""}, "Choisissez un métier"),
-    ({"accent": "vert"}, "« accent »"),
-    ({"return_uri": "javascript:x"}, "« return_uri »"),
     ({"job_name": "qqqzzz", "romes_label": "Boulanger / Boulangère"}, "Aucun métier"),
 ])
 def test_an_invalid_configuration_says_why(client, change, reason):
     r = client.get("/configurateur", params={**VALID, **change})
     assert code(r.text, "script") is None and code(r.text, "iframe") is None
     assert reason in unescape(r.text)
+
+
+@pytest.mark.parametrize("change, field, bad", [({"accent": "vert"}, "c-accent", "vert"),
+                                                ({"return_uri": "javascript:x"}, "c-return", "javascript")])
+def test_a_warning_sits_next_to_its_field_and_keeps_the_snippet(client, change, field, bad):
+    r = client.get("/configurateur", params={**VALID, **change})
+    snippet = code(r.text, "script")
+    assert snippet is not None and bad not in snippet          # the widget ignores the value: it is left out
+    slot = re.search(rf'<p class="err" id="{field}-e"[^>]*>(.*?)</p>', r.text, re.S).group(1)
+    assert f"« {next(iter(change))} »" in unescape(slot)
+    assert re.search(rf'id="{field}" aria-invalid="true"', r.text)
+    assert 'class="preview" data-alternance-widget' in r.text
+
+
+def test_the_accent_examples_work_as_written(client):
+    message = unescape(client.get("/configurateur", params={**VALID, "accent": "vert"}).text)
+    examples = re.findall(r"(#[0-9a-f]{6}|%23[0-9a-f]{6}|\b0a7\b)", message.split("« accent »", 1)[1][:200])
+    assert {"#00aa77", "%2300aa77", "0a7"} <= set(examples)
+    for example in examples:
+        for where in ("/configurateur", "/widget"):
+            page = unescape(client.get(where, params={**VALID, "accent": example}).text)
+            assert "« accent »" not in page, (where, example)
+
+
+def test_a_blocking_mistake_sits_next_to_its_field_too(client):
+    r = client.get("/configurateur", params={**VALID, "caller": ""})
+    assert code(r.text, "script") is None
+    slot = re.search(r'<p class="err" id="c-caller-e"[^>]*>(.*?)</p>', r.text, re.S).group(1)
+    assert "caller" in unescape(slot)
 
 
 def test_a_valid_configuration_gives_both_snippets_and_a_preview(client):

@@ -18,9 +18,37 @@ function refresh() {
       var fresh = new DOMParser().parseFromString(text, 'text/html').getElementById('sortie');
       document.getElementById('sortie').replaceWith(fresh);
       live.textContent = fresh.dataset.status;
-      if (window.alternanceWidget) window.alternanceWidget.init();
+      showFieldMessages();
+      preview();
     })
     .catch(function () { /* superseded by a newer change, or offline */ });
+}
+
+// Each message goes next to its field (textContent: messages quote what was typed).
+function showFieldMessages() {
+  var byField = {};
+  Array.prototype.forEach.call(document.querySelectorAll('#cfg-errs li'), function (li) {
+    (byField[li.dataset.for] = byField[li.dataset.for] || []).push(li.textContent);
+  });
+  Array.prototype.forEach.call(cfg.querySelectorAll('.err'), function (slot) {
+    var id = slot.id.replace(/-e$/, '');
+    var field = document.getElementById(id);
+    slot.textContent = (byField[id] || []).join(' ');
+    if (byField[id]) field.setAttribute('aria-invalid', 'true'); else field.removeAttribute('aria-invalid');
+  });
+}
+
+// The loader is fetched once there is a preview to mount: loaded earlier it would find no widget
+// on the page and say so in the console, on every visit.
+function preview() {
+  if (!document.querySelector('#sortie [data-alternance-widget]')) return;
+  if (window.alternanceWidget) { window.alternanceWidget.init(); return; }
+  if (document.getElementById('cfg-loader')) return;
+  var script = document.createElement('script');
+  script.id = 'cfg-loader';
+  script.src = '/widget.js';
+  script.async = true;
+  document.head.appendChild(script);
 }
 
 function later() {
@@ -56,3 +84,5 @@ document.addEventListener('click', function (e) {
     live.textContent = 'Copie automatique impossible : le code est sélectionné, copiez-le avec Ctrl+C (Cmd+C sur Mac).';
   });
 });
+
+preview();

@@ -251,8 +251,29 @@ def test_the_configurator_updates_its_preview_and_refuses_invalid_settings(open_
     assert "<iframe" in p.page.locator("#code-iframe").inner_text()
     widget_frame(p.page)                                         # the live preview, through the real loader
     p.page.locator("#c-accent").fill("rouge")
+    # A warning: the widget ignores the colour, so the preview and the snippet stay, the message
+    # sits next to the field.
+    until(p.page, "document.getElementById('c-accent-e').textContent.includes('accent')")
+    assert p.page.locator("#c-accent").get_attribute("aria-invalid") == "true"
+    assert p.page.locator("#code-script").is_visible() and "rouge" not in p.page.locator("#code-script").inner_text()
+    assert "accent" in p.page.locator("#sortie .warn").inner_text()
+    p.page.locator("#c-accent").fill("#00aa77")
+    until(p.page, "document.getElementById('c-accent-e').textContent === ''")
+    assert 'data-accent="#00aa77"' in p.page.locator("#code-script").inner_text()
+    p.page.locator("#c-caller").fill("")
     until(p.page, "!document.getElementById('code-script')")
-    assert "accent" in p.page.locator("#sortie .bad").inner_text()
+    assert "caller" in p.page.locator("#c-caller-e").inner_text()
+    assert not [line for line in p.console if line.startswith("error")]
+
+
+def test_the_configurator_logs_nothing_on_a_clean_load(open_page, widget_origin):
+    for query in ("", "?" + urlencode(LYON_BAKER)):
+        p = open_page(width=1200)
+        p.page.goto(f"{widget_origin}/configurateur{query}")
+        p.page.wait_for_load_state("networkidle")
+        if query:
+            widget_frame(p.page)
+        assert not [line for line in p.console if line.startswith(("error", "warning"))], p.console
 
 
 @pytest.mark.parametrize("path", ["/widget?{q}&theme=dark&return_uri=/&accent=0a7", "/configurateur?{q}", "/"])

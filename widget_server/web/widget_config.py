@@ -25,6 +25,14 @@ IFRAME_TITLE = "Recherche de formations et d'emplois en alternance"
 SCOPE_LABELS = {"all": "Formations, offres et entreprises (all)", "training": "Formations seulement (training)",
                 "job": "Offres et entreprises seulement (job)"}
 THEME_LABELS = {"light": "Clair", "dark": "Sombre", "auto": "Celui du visiteur (auto)"}
+# Mistakes that stop the search (no code until they are fixed); any other notice is a warning: the
+# widget ignores that value and works, so the preview and the snippet stay, with the warning beside it.
+BLOCKING = frozenset({"caller", "romes", "job_name", "insee", "zipcode", "lat", "lon", "address"})
+# The configurator field each parameter is set in (its message is shown next to it).
+FIELDS = {"caller": "c-caller", "romes": "c-job", "job_name": "c-job", "romes_label": "c-job", "frozen_job": "c-job",
+          "insee": "c-place", "place": "c-place", "zipcode": "c-place", "lat": "c-place", "lon": "c-place",
+          "address": "c-place", "radius": "c-radius", "scope": "c-scope", "diploma": "c-diploma",
+          "theme": "c-theme", "accent": "c-accent", "return_uri": "c-return", "return_logo_url": "c-logo"}
 
 
 async def configurator(request: Request) -> Response:
@@ -45,16 +53,27 @@ def _page(request: Request, params: QueryParams, lazy: bool, started: bool) -> d
     partner = request.app.state.partners.get(state.caller)
     if partner is not None:
         keep_partner_links(state, partner)
-    reasons = [n.message for n in state.notices] + state.hints
+    reasons = [n.message for n in state.notices if n.param in BLOCKING] + state.hints
+    warnings = [n.message for n in state.notices if n.param not in BLOCKING]
+    field_messages: dict[str, list[str]] = {}
+    for n in state.notices:
+        field_messages.setdefault(FIELDS.get(n.param, ""), []).append(n.message)
+    if state.hints:
+        field_messages.setdefault("c-job", []).extend(state.hints)
     if not state.romes and not state.hints:
         reasons.append("Choisissez un métier ou un diplôme (romes) : sans lui, le widget ne lance pas de recherche.")
+        if started:
+            field_messages.setdefault("c-job", []).append(reasons[-1])
     origin = f"{request.url.scheme}://{request.url.netloc}"
     settings = widget_settings(state)
     if lazy:
         settings.append(("loading", "lazy"))
     valid = not reasons
     return {
-        "s": state, "reasons": reasons, "valid": valid, "started": started, "lazy": lazy,
+        "s": state, "reasons": reasons, "warnings": warnings, "valid": valid, "started": started, "lazy": lazy,
+        "field_messages": {k: v for k, v in field_messages.items() if k},
+        # What was typed, shown back as typed (a refused value stays in its field, next to its message).
+        "raw": {k: v for k, v in params.items() if k in ("accent", "return_uri", "return_logo_url")},
         "radii": sorted(set(RADII) | {state.radius}), "scopes": [(k, SCOPE_LABELS[k]) for k in SCOPES],
         "themes": [(k, THEME_LABELS[k]) for k in THEMES],
         "preview_attrs": settings,

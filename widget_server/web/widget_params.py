@@ -341,8 +341,8 @@ def _looks(r: ParamReader, state: WidgetState, referer_origin: str | None) -> No
     if accent:
         state.accent = normalise_accent(accent)
         if state.accent is None:
-            state.notices.append(Notice("accent", f"« accent » doit être une couleur hexadécimale, ex. %2300aa77 "
-                                                  f"(#00aa77) ou 0a7 ; reçu « {accent[:20]} »."))
+            state.notices.append(Notice("accent", f"« accent » doit être une couleur hexadécimale, par exemple "
+                                                  f"#00aa77 ou 0a7 (dans une adresse : %2300aa77) ; reçu « {accent[:20]} »."))
     _, origin = r.raw("parent_origin")
     if origin:
         state.parent_origin = valid_origin(origin)

@@ -23,8 +23,14 @@ RGB = tuple[float, float, float]
 
 
 def normalise_accent(raw: str) -> str | None:
-    """"#0a7", "0a7" or "#00aa77" -> "#00aa77"; anything else -> None."""
-    match = ACCENT_RE.fullmatch(raw.strip())
+    """"#0a7", "0a7", "#00aa77" or "%2300aa77" -> "#00aa77"; anything else -> None.
+
+    "%23" is "#" percent-encoded: a webmaster copying a URL's value into a data- attribute or
+    the configurator keeps it, and it must work there too."""
+    raw = raw.strip()
+    if raw[:3].lower() == "%23":
+        raw = "#" + raw[3:]
+    match = ACCENT_RE.fullmatch(raw)
     if match is None:
         return None
     digits = match.group(1).lower()
