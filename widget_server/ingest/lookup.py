@@ -44,7 +44,8 @@ CREATE TABLE metier_group (
     id       INTEGER PRIMARY KEY,
     label    TEXT NOT NULL,
     romes    TEXT NOT NULL,         -- comma-separated, most frequent in the source first
-    keywords TEXT NOT NULL          -- space-separated folded words
+    keywords TEXT NOT NULL,         -- space-separated folded words
+    trainings INTEGER NOT NULL      -- trainings a France-wide search for all its codes finds
 );
 """
 
@@ -53,29 +54,41 @@ _LINE = re.compile(r"^(.*?)\s*\[([A-Z0-9,\s]*)\]\s*$")
 
 def build_step(conn: sqlite3.Connection, data_dir: Path, refs: Referentials, scale: str) -> dict[str, str]:
     conn.executescript(LOOKUP_DDL)
-    counts = _rome_counts(conn)
+    matcher = _Matcher(conn)
+    counts = _rome_counts(conn, matcher)
     titles = _training_titles(conn)
-    groups = _metier_groups(conn, data_dir, refs)
+    groups = _metier_groups(conn, data_dir, refs, matcher)
     return {"rome_counts": str(counts), "training_titles": str(titles), "metier_groups": str(groups)}
 
 
-def _rome_counts(conn: sqlite3.Connection) -> int:
-    rome = conn.execute("SELECT code, parent FROM rome").fetchall()
-    parent = dict(rome)
-    children: dict[str, set[str]] = defaultdict(set)
-    for code, p in rome:
-        children[p].add(code)
-    tagged: dict[str, set[int]] = defaultdict(set)
-    for item_id, romes in conn.execute("SELECT id, romes FROM formation"):
-        for code in romes.split(","):
-            if code:
-                tagged[code].add(item_id)
+class _Matcher:
+    """The trainings a search for some ROME codes finds France-wide."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        rome = conn.execute("SELECT code, parent FROM rome").fetchall()
+        self.parent = dict(rome)
+        self.children: dict[str, set[str]] = defaultdict(set)
+        for code, p in rome:
+            self.children[p].add(code)
+        self.tagged: dict[str, set[int]] = defaultdict(set)
+        for item_id, romes in conn.execute("SELECT id, romes FROM formation"):
+            for code in romes.split(","):
+                if code:
+                    self.tagged[code].add(item_id)
+
+    def trainings(self, codes: list[str]) -> set[int]:
+        found: set[int] = set()
+        for code in codes:
+            p = self.parent[code]
+            for c in {code, p} | (self.children[code] if code == p else set()):
+                found |= self.tagged.get(c, set())
+        return found
+
+
+def _rome_counts(conn: sqlite3.Connection, matcher: _Matcher) -> int:
     offers = dict(conn.execute("SELECT rome, sum(offers) FROM market_offer GROUP BY rome"))
-    rows = []
-    for code, p in sorted(rome):
-        match = {code, p} | (children[code] if code == p else set())
-        found: set[int] = set().union(*(tagged.get(c, set()) for c in match))
-        rows.append((code, len(found), int(offers.get(parent[code], 0))))
+    rows = [(code, len(matcher.trainings([code])), int(offers.get(p, 0)))
+            for code, p in sorted(matcher.parent.items())]
     conn.executemany("INSERT INTO rome_count VALUES (?, ?, ?)", rows)
     return len(rows)
 
@@ -109,7 +122,7 @@ def _training_titles(conn: sqlite3.Connection) -> int:
     return len(rows)
 
 
-def _metier_groups(conn: sqlite3.Connection, data_dir: Path, refs: Referentials) -> int:
+def _metier_groups(conn: sqlite3.Connection, data_dir: Path, refs: Referentials, matcher: _Matcher) -> int:
     keywords: dict[str, set[str]] = defaultdict(set)
     n_domains = 0
     for r in read_csv(resolve(data_dir, LBA_DOMAINS)):
@@ -129,7 +142,7 @@ def _metier_groups(conn: sqlite3.Connection, data_dir: Path, refs: Referentials)
         if romes:
             own = set(words(label))
             extra = sorted(keywords.get(fold(label), set()) - own)
-            rows.append((label, ",".join(romes), " ".join(extra)))
-    conn.executemany("INSERT INTO metier_group(label, romes, keywords) VALUES (?, ?, ?)", rows)
+            rows.append((label, ",".join(romes), " ".join(extra), len(matcher.trainings(romes))))
+    conn.executemany("INSERT INTO metier_group(label, romes, keywords, trainings) VALUES (?, ?, ?, ?)", rows)
     record_source(conn, data_dir, LBA_METIERS, len(lines), "La Bonne Alternance, metiers.txt")
     return len(rows)

@@ -54,3 +54,41 @@ class PrefixIndex:
             if not result:
                 break
         return result
+
+    def has_prefix(self, prefix: str) -> bool:
+        lo = bisect_left(self._vocab, prefix)
+        return lo < len(self._vocab) and self._vocab[lo].startswith(prefix)
+
+    def correct(self, word: str, as_prefix: bool) -> str | None:
+        """The word one edit away (a letter missing, extra, wrong or two swapped) that the
+        vocabulary knows, as a whole word or, for the word being typed, as a prefix; the
+        one covering the most entries (whole words first).  None for short words, where one
+        edit is too much."""
+        if len(word) < MIN_TYPO_LENGTH:
+            return None
+        best: tuple[bool, int, str] | None = None
+        for variant in _one_edit(word):
+            exact = len(self._exact.get(variant, ()))
+            if exact:
+                score = (True, exact, variant)
+            elif as_prefix and self.has_prefix(variant):
+                score = (False, len(self.entries_with_prefix(variant)), variant)
+            else:
+                continue
+            if best is None or score > best:
+                best = score
+        return best[2] if best else None
+
+
+MIN_TYPO_LENGTH = 4
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_edit(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out.discard(word)
+    return out
