@@ -58,6 +58,8 @@ def test_a_misspelt_place_keeps_the_text_and_asks(open_page, host_origin):
     place.fill("Mendee")
     place.press("Enter")          # no option active: Enter submits what was typed
     frame.wait_for_selector("#w-dym")
+    frame.wait_for_selector("#w-place-list [role=option]", state="attached")   # the lookup has answered
+    place.press("Escape")
     assert place.input_value() == "Mendee"                     # the text stays
     assert frame.locator(".sec[data-type=formations]").count() == 0   # nothing ran France-wide
     assert "toute la France" not in frame.locator("#w-status").inner_text()
