@@ -179,6 +179,12 @@ results.addEventListener('click', function (e) {
     if (!link.hasAttribute('aria-disabled')) more(link);
     return;
   }
+  if (link.classList.contains('dym')) {
+    // "Vouliez-vous dire …" / "toute la France": the link holds the whole search, run it in place.
+    e.preventDefault();
+    search(new URL(link.href).searchParams);
+    return;
+  }
   var hit = resultOf(link);
   if (hit) {
     hit.action = 'link';

@@ -91,6 +91,9 @@ class WidgetState:
     utm: list[tuple[str, str]] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
+    # A typed place that matched no commune: the communes it may have meant (maybe none).
+    # Then nothing is searched, rather than France-wide behind the visitor's back.
+    place_suggestions: list[dict[str, str]] | None = None
 
     @property
     def scope_types(self) -> tuple[str, ...]:
@@ -258,7 +261,7 @@ def _place(r: ParamReader, state: WidgetState, params: QueryParams, communes: Co
     if place_label is not None and fold(place or "") != fold(place_label):
         # The visitor typed another place (or emptied the field: France-wide).
         if place:
-            _resolve_place(state, place, communes, "Indiquez une ville ou un code postal ; ")
+            _resolve_place(state, place, communes)
         return
     label = place or address
     if lat_raw or lon_raw:                   # La Bonne Alternance: coordinates; insee/zipcode only label them
@@ -291,15 +294,21 @@ def _place(r: ParamReader, state: WidgetState, params: QueryParams, communes: Co
             _set_commune(state, commune, label)
         return
     if place:
-        _resolve_place(state, place, communes, "")
+        _resolve_place(state, place, communes)
 
 
-def _resolve_place(state: WidgetState, text: str, communes: CommuneIndex, advice: str) -> None:
+def _resolve_place(state: WidgetState, text: str, communes: CommuneIndex) -> None:
     found = communes.search(text, 1)
     if found and (commune := communes.get(found[0]["insee"])):
         _set_commune(state, commune, None)
-    else:
-        state.hints.append(f"Lieu introuvable : « {text[:60]} ». {advice}La recherche porte sur la France entière.")
+        return
+    # The text stays as typed; the visitor chooses a suggestion, corrects it, or asks for all of France.
+    suggestions, _ = communes.suggest(text, 3)
+    state.place_label = text
+    state.place_suggestions = [{"insee": c["insee"], "label": f"{c['name']} ({c['department']['code']})"}
+                               for c in suggestions]
+    state.hints.append(f"Lieu introuvable : « {text[:60]} ». Choisissez une commune, corrigez le lieu, ou "
+                       "videz-le pour chercher dans toute la France.")
 
 
 def _commune_label(commune: Any) -> str:
@@ -395,8 +404,9 @@ def keep_partner_links(state: WidgetState, partner: Any, referer_origin: str | N
 
 def search_query(state: WidgetState, rome_labels: dict[str, str], communes: CommuneIndex,
                  limit: int = PAGE_SIZE) -> SearchQuery | None:
-    """The SearchQuery for this state (None without a métier), checked by the API's own parser."""
-    if not state.romes:
+    """The SearchQuery for this state (None without a métier or with a place not found),
+    checked by the API's own parser."""
+    if not state.romes or state.place_suggestions is not None:
         return None
     params: dict[str, str] = {"caller": state.caller or NO_CALLER, "romes": ",".join(state.romes),
                               **state.centre, "radius": str(state.radius), "types": ",".join(state.types),

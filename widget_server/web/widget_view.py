@@ -22,6 +22,7 @@ from widget_server.web.templating import templates
 from widget_server.web.widget_assets import assets, html_response
 from widget_server.web.widget_params import PATH_SCOPES, RADII, Notice, WidgetState, keep_partner_links, \
     parse_widget, search_query
+from widget_server.web.widget_places import place_choices
 from widget_server.web.widget_theme import theme_css
 
 widget_format.register(templates.env)
@@ -95,7 +96,8 @@ async def _prepare(request: Request, params: QueryParams, path: str, framed: boo
     return {"s": state, "r": results_view(state, body), "title": TITLES[state.scope], "radii": _radii(state),
             "frame_ancestors": frame_ancestors, "post_to": post_to if allowed else None, "allowed": allowed,
             "sort_options": SORT_OPTIONS, "type_options": TYPE_OPTIONS,
-            "levels": widget_format.LEVELS, "notices_json": [n.as_dict() for n in state.notices]}
+            "levels": widget_format.LEVELS, "notices_json": [n.as_dict() for n in state.notices],
+            "place_choices": place_choices(state)}
 
 
 def results_view(state: WidgetState, body: dict[str, Any] | None) -> dict[str, Any]:
