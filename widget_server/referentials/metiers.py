@@ -113,11 +113,21 @@ class MetierIndex:
                                        fold(e["label"])))
         # Entry ids follow the static order, so that within a group of equally good matches
         # the smallest ids are the best ones (compared in C, not Python).
+        # Between job titles with as many trainings (same magnitude), the one with more offers
+        # first: "Mécanicien automobile" before "Mécanicien avion", the IDE before the school nurse.
         entries.sort(key=lambda e: (e.static_rank, e.rare, -_magnitude(e.trainings) if e.static_rank in (
-            _PRINCIPAL, _SYNONYM) else -e.trainings, len(e.label), e.folded, e.kind))
+            _PRINCIPAL, _SYNONYM) else -e.trainings, -_magnitude(e.offers), len(e.label), e.folded, e.kind))
         self.entries = entries
         self.index = PrefixIndex([*words(e.label), *e.extra_words] for e in entries)
         self.first_word_index = PrefixIndex(words(e.label)[:1] for e in entries)
+        # A job title that is exactly what was typed ("pâtissier" -> "Pâtissier / Pâtissière") comes
+        # first, whatever the counts of longer titles sharing its words.
+        self.exact: dict[str, int] = {}
+        for i, e in enumerate(entries):
+            forms = e.label.split(" / ")
+            # "Pâtissier / Pâtissière" is exactly "pâtissier"; "Pâtissier / Pâtissière de restaurant" is not.
+            if len(forms) <= 2 and len({len(words(f)) for f in forms}) == 1:
+                self.exact.setdefault(" ".join(words(forms[0])), i)
         # What choosing an entry finds: trainings and offers, one of them, nothing.
         self.finds_all = frozenset(i for i, e in enumerate(entries) if e.trainings and e.offers)
         self.finds_some = frozenset(i for i, e in enumerate(entries) if e.trainings or e.offers) - self.finds_all
@@ -157,6 +167,11 @@ class MetierIndex:
         groups[0] = candidates.difference(counts)
         starting = self.first_word_index.entries_with_prefix(qwords[0])
         best: list[int] = []
+        exact = self.exact.get(" ".join(qwords))
+        if exact is not None and exact in candidates:
+            best.append(exact)
+            candidates = candidates - {exact}
+            groups = {n: g - {exact} for n, g in groups.items()}
         for n in sorted(groups, reverse=True):
             group = groups[n]
             all_, some = group & self.finds_all, group & self.finds_some
