@@ -45,6 +45,7 @@ FRANCE_RADIUS = 20000                # La Bonne Alternance's "France entière" r
 WIDGET_CALLER_RE = re.compile(r"[\w .@+:/-]{1,200}")
 PAGE_SIZE = 6
 NO_CALLER = "widget-sans-caller"     # searches still run; the notice asks for the real one
+DECIMAL_COMMA_RE = re.compile(r"\s*-?\d+,\d+\s*")
 DECIMAL_PARAMS = ("lat", "lon", "latitude", "longitude", "radius")
 WID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 FALSE_WORDS = ("0", "false", "non", "no", "off")
@@ -180,7 +181,7 @@ def parse_widget(params: QueryParams, path: str, metiers: MetierIndex, communes:
 
 def _decimal_points(params: QueryParams) -> QueryParams:
     """Coordinates and radii written with a decimal comma (48,85), as French forms produce them."""
-    fixed = [(k, v.replace(",", ".", 1) if k in DECIMAL_PARAMS and v.count(",") == 1 and "." not in v else v)
+    fixed = [(k, v.replace(",", ".") if k in DECIMAL_PARAMS and DECIMAL_COMMA_RE.fullmatch(v) else v)
              for k, v in params.multi_items()]
     return QueryParams(fixed)
 
