@@ -15,14 +15,6 @@ from lba_urls import LBA_URLS  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-# A partner page as LBA documented it: a plain iframe, no script of ours, listening for goToPage.
-# no-referrer: the widget gets no Referer and must still find its way back.
-LBA_HOST_PAGE = """<!doctype html><html><body>
-<script>window.got = []; window.addEventListener('message', function (e) {
-  if (e.data && e.data.type === 'goToPage') window.got.push({page: e.data.page, origin: e.origin});
-});</script>
-<iframe id="lba" referrerpolicy="no-referrer" src="SRC" style="width:380px;height:700px"></iframe>
-</body></html>"""
 
 
 def test_each_lba_url_shows_the_metier_place_and_scope_without_a_notice(open_page, widget_origin):
@@ -37,23 +29,32 @@ def test_each_lba_url_shows_the_metier_place_and_scope_without_a_notice(open_pag
 
 
 def _host(p, host_origin: str, src: str) -> None:
-    p.page.route(f"{host_origin}/lba-host", lambda route: route.fulfill(
-        status=200, content_type="text/html", body=LBA_HOST_PAGE.replace("SRC", src)))
-    p.page.goto(f"{host_origin}/lba-host")
+    """A page of the partner's origin holding only a plain iframe (built in place: no loader of ours)."""
+    p.page.goto(f"{host_origin}/container")
+    p.page.evaluate("""src => {
+      document.body.replaceChildren();
+      window.got = [];
+      window.addEventListener('message', e => {
+        if (e.data && e.data.type === 'goToPage') window.got.push({page: e.data.page, origin: e.origin});
+      });
+      const f = document.createElement('iframe');
+      f.referrerPolicy = 'no-referrer';
+      f.style.cssText = 'width:380px;height:700px';
+      f.src = src;
+      document.body.append(f);
+    }""", src)
 
 
 def test_the_back_link_posts_goto_page_to_the_host_origin_and_works_without_referer(open_page, host_origin,
                                                                                    widget_origin):
     p = open_page(width=900)
-    p.page.route(f"{host_origin}/retour", lambda route: route.fulfill(status=200, content_type="text/html",
-                                                                      body="<p>retour</p>"))
     _host(p, host_origin, f"{widget_origin}/recherche-apprentissage?romes=D1102&insee=69123&return_uri=/retour")
     frame = widget_frame(p.page)
     back = frame.locator("#w-back")
     assert back.get_attribute("href") == f"{host_origin}/retour"      # found without any Referer
     with p.page.expect_navigation():
         back.click()
-    assert p.page.url == f"{host_origin}/retour"
+    assert p.page.url == f"{host_origin}/retour"          # the host app answers 404 there: the URL is the point
 
 
 def test_goto_page_message_reaches_the_listening_page(open_page, host_origin, widget_origin):

@@ -12,7 +12,7 @@ TRAINING = ["formations"]
 LBA_URLS = [
     ("/recherche-apprentissage?romes=F1702,F1705,F1701&lat=47&lon=2.2&radius=60", "voiries", "(18)", ALL),
     ("/recherche-apprentissage?radius=60&romes=F1702,F1705,F1701&scope=all&lat=47&lon=2.2"
-     "&caller=ID_service_appelant_labonnealternance&return_uri=/&return_logo_url=https://partenaire.fr/logo.png",
+     "&caller=ID_service_appelant_labonnealternance&return_uri=/&return_logo_url=/static/logo-partenaire.png",
      "voiries", "(18)", ALL),
     ("/recherche-apprentissage?caller=adresse_contact@mail.com identifiant_appelant&romes=D1102", "Boulanger", None, ALL),
     ("/recherche-apprentissage?caller=contact%40mon-cfa.fr&romes=D1102&lat=45.764&lon=4.8357", "Boulanger", "Lyon", ALL),
