@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 TAG = "LBA compatibility"
@@ -134,6 +135,8 @@ METIERS_LBA_PARAMS = [_q("title", "LBA : libellé cherché (réponse labelsAndRo
 
 def add_to(spec: dict[str, Any]) -> dict[str, Any]:
     """Our document, with LBA's routes and the LBA form of /api/v1/metiers (title= instead of q=)."""
+    for path, ops in PATHS.items():
+        ops["get"]["operationId"] = "lba_" + re.sub(r"[^A-Za-z0-9]+", "_", path[len("/api/v1/"):]).strip("_")
     spec["paths"].update(PATHS)
     spec["components"]["schemas"].update(SCHEMAS)
     metiers = spec["paths"]["/api/v1/metiers"]["get"]
