@@ -209,8 +209,11 @@ def test_metier_routes(client):
     assert ours.status_code == 200 and "results" in ours.json()
     by_romes = client.get("/api/V1/metiers", params={"romes": "D1102"}).json()
     assert by_romes["labelsAndRomes"][0]["label"].startswith("Boulanger")
-    missing = client.get("/api/v1/metiers")
+    missing = client.get("/api/v1/metiers", params={"title": ""})
     assert missing.status_code == 400 and missing.json()["error"] == "missing_parameters"
+    assert client.get("/api/V1/metiers").json()["error"] == "missing_parameters"
+    # Without any parameter, ours answers on /api/v1 (its message names q).
+    assert client.get("/api/v1/metiers").json()["error"]["details"][0]["param"] == "q"
     labels = client.get("/api/v1/metiers/all").json()["metiers"]
     assert len(labels) > 500 and labels == sorted(labels)
     training = _a_training(client)

@@ -144,10 +144,12 @@ def add_to(spec: dict[str, Any]) -> dict[str, Any]:
         if param["name"] == "q":
             param["required"] = False
     metiers["parameters"] += METIERS_LBA_PARAMS
-    metiers["responses"]["200"]["content"]["application/json"]["schema"] = {
-        "oneOf": [_ref("MetierList"), _ref("LbaMetiers")]}
-    metiers["responses"]["400"] = {"description": "Paramètres invalides", "content": {"application/json": {
-        "schema": {"oneOf": [_ref("Error"), _ref("LbaWrongParameters")]}}}}
+    spec["components"]["schemas"]["MetierListOrLba"] = {"oneOf": [_ref("MetierList"), _ref("LbaMetiers")]}
+    spec["components"]["schemas"]["ErrorOrLbaWrongParameters"] = {"oneOf": [_ref("Error"),
+                                                                            _ref("LbaWrongParameters")]}
+    metiers["responses"]["200"]["content"]["application/json"]["schema"] = _ref("MetierListOrLba")
+    metiers["responses"]["400"] = _json("ErrorOrLbaWrongParameters", "Paramètres invalides (avec title/romes/"
+                                        "rncps sans q : forme de LBA)")
     spec.setdefault("tags", []).append({"name": TAG, "description": "Les routes v1 de La Bonne Alternance, "
                                         "à leur forme (docs/lba-migration.md)."})
     return spec

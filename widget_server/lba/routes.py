@@ -175,11 +175,13 @@ async def company_by_siret(request: Request) -> Response:
 # --- métiers --------------------------------------------------------------------------------------
 
 def metiers_or_lba(ours: Handler) -> Handler:
-    """/api/v1/metiers: ours with `q`, La Bonne Alternance's (`title`, `romes`, `rncps`) otherwise."""
+    """/api/v1/metiers: La Bonne Alternance's when called with its parameters (`title`, `romes`, `rncps`)
+    and without ours (`q`); ours otherwise (its error names `q`)."""
     async def handler(request: Request) -> Response:
-        if "q" in request.query_params:
-            return await ours(request)
-        return await lba_metiers(request)
+        params = request.query_params
+        if "q" not in params and any(n in params for n in ("title", "romes", "rncps")):
+            return await lba_metiers(request)
+        return await ours(request)
     return handler
 
 
