@@ -231,7 +231,9 @@ SEARCH_PARAMS = [
 
 
 def openapi_spec() -> dict[str, Any]:
-    return {
+    from widget_server.lba.openapi import add_to   # La Bonne Alternance's v1 routes, tagged apart
+
+    return add_to({
         "openapi": "3.1.0",
         "info": {"title": "Alternance widget API", "version": __version__,
                  "description": "Formations en apprentissage, offres d'emploi en alternance et entreprises "
@@ -287,4 +289,4 @@ def openapi_spec() -> dict[str, Any]:
                                                                       "schema": {"type": "integer", "minimum": 1}}},
                                           "content": {"application/json": {"schema": _ref("Error")}}}},
         },
-    }
+    })
