@@ -101,7 +101,8 @@ SCAN = r"""(opts) => {
   const root = q('#w');
   return {
     bad,
-    notices: [...document.querySelectorAll('.ntc li, .bad li')].map(li => li.textContent),
+    notices: [...document.querySelectorAll('.ntc li, .bad li, .warn li, .cfg .err')].map(li => li.textContent)
+      .filter(t => t),
     noticesJson: root ? JSON.parse(root.dataset.notices || '[]') : [],
     status: q('#w-status') ? q('#w-status').textContent : null,
     title: q('title') ? q('title').textContent : null,
@@ -344,8 +345,8 @@ def test_configurator_parameters_show_payloads_as_text(watched, xss_origin):
     w.page.goto(f"{xss_origin}/configurateur")
     for p in PAYLOADS[:3]:
         w.page.locator("#c-accent").fill(p.text)
-        until(w.page, f"document.querySelector('#sortie .bad') && "
-                      f"document.querySelector('#sortie .bad').textContent.includes({p.text[:10]!r})")
+        # A refused colour is a warning: its message sits next to the field (the code waits for the caller).
+        until(w.page, f"document.getElementById('c-accent-e').textContent.includes({p.text[:10]!r})")
         _scan(w.page.main_frame, CONFIGURATOR)
     w.settle()
 
