@@ -6,7 +6,7 @@ number of buckets it draws from, and Redis's own clock, so hosts whose clocks di
 bucket key expires once the bucket would be full again: forgetting it then changes nothing.
 
 Redis is a helper, not a gate. Every call is bounded (REDIS_TIMEOUT_S to connect, to send and to
-read, no retries); when Redis fails or does not answer in time the request is served, counted by
+read, a timeout not retried); when Redis fails or does not answer in time the request is served, counted by
 the process's own buckets (the limits of a deployment without Redis, see rate_limit.py), and a warning is logged
 once for the outage. Redis is not asked again for RETRY_S, so an unreachable one costs one
 bounded wait per RETRY_S per worker, not one per request; the first answer after an outage
@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-from redis.retry import Retry
+from redis.exceptions import ConnectionError, RedisError
+from redis.asyncio.retry import Retry   # not redis.retry.Retry: that one cannot await
 
 # (bucket family, key, rate per second, burst): "ip" or "caller", so both never share a key.
 Draw = tuple[str, str, float, int]
@@ -72,8 +72,10 @@ class RedisBuckets:
         self.where = redacted(url)
         self.retry_s = retry_s
         self.clock = clock
+        # One retry, on a broken connection only: a pooled connection that Redis closed (a restart,
+        # an idle timeout) is replaced at once; a timeout is not retried, so the wait stays bounded.
         self.redis = Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-                                    retry=Retry(NoBackoff(), 0))
+                                    retry=Retry(NoBackoff(), 1, supported_errors=(ConnectionError,)))
         self._script: Callable[..., Awaitable[bytes]] = self.redis.register_script(TAKE_SCRIPT)
         self._down_until = 0.0     # while Redis is down: when to ask it again
         self._down = False
