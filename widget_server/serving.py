@@ -92,17 +92,18 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def workers_metrics_dir(workers: int) -> Iterator[str | None]:
-    """The folder the workers share their metrics in, empty at start; None for a single process.
+    """The folder the workers share their metrics in, empty at start; None for a single process
+    (unless the operator gave one).
 
     Set in the environment before uvicorn spawns the workers: prometheus_client chooses where
     values live when it is first imported, in each worker. A folder given by the operator is
     emptied (the files of a previous run would be summed with this one's) and kept; otherwise a
     new temporary folder is made, and removed when the server stops.
     """
-    if workers <= 1:
+    given = os.environ.get(METRICS_DIR_ENV)
+    if not given and workers <= 1:
         yield None
         return
-    given = os.environ.get(METRICS_DIR_ENV)
     if given:
         os.makedirs(given, exist_ok=True)
         for name in glob.glob(os.path.join(given, "*.db")):
