@@ -12,7 +12,8 @@ from typing import Iterator
 import pytest
 from processes import RedisServer, Server, redis_server, widget_server
 
-from widget_server.web.rate_redis import KEY_PREFIX, RETRY_S, RedisBuckets
+from widget_server.settings import SettingError, Settings
+from widget_server.web.rate_redis import KEY_PREFIX, RETRY_S, RedisBuckets, redacted
 from widget_server.web.rate_limit import TokenBuckets
 
 BURST = 4
@@ -118,6 +119,13 @@ def test_the_redis_bucket_behaves_like_the_in_process_one(redis):
         s.sendall(f"PTTL {KEY_PREFIX}ip:semantics\r\n".encode())
         ttl_ms = int(s.recv(64).strip()[1:])
     assert 0 < ttl_ms <= 2500                          # forgotten once full again (3 / 2 s, plus 1 s)
+
+
+def test_a_redis_url_must_be_one():
+    with pytest.raises(SettingError, match="WIDGET_REDIS_URL.*redis://host:6379/0"):
+        Settings.from_env({"WIDGET_REDIS_URL": "http://cache.internal:6379"})
+    assert Settings.from_env({"WIDGET_REDIS_URL": "rediss://:secret@cache.internal:6380/1"}).redis_url
+    assert redacted("rediss://:secret@cache.internal:6380/1") == "rediss://cache.internal:6380/1"
 
 
 def test_an_unresponsive_redis_costs_one_bounded_wait():

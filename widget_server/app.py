@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from typing import Any, AsyncIterator
 
-from prometheus_client.multiprocess import mark_process_dead
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -30,7 +28,6 @@ from widget_server.store.database import DatasetHolder
 from widget_server.web import docs, health, lookups
 from widget_server.web.access_log import AccessLog
 from widget_server.web.metrics import Metrics, metrics_endpoint
-from widget_server.web.metrics_workers import forget_dead_workers
 from widget_server.web.observe import ObserveMiddleware
 from widget_server.web.query_limits import QueryLimitsMiddleware
 from widget_server.web.rate_limit import RateLimitMiddleware
@@ -111,8 +108,7 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if metrics.multiprocess_dir:
-            forget_dead_workers(metrics.multiprocess_dir)
+        metrics.worker_started()
         dataset = datasets.load()
         live = None
         if france_travail.enabled:
@@ -126,8 +122,7 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
                 await live.aclose()
             if shared_buckets is not None:
                 await shared_buckets.aclose()
-            if metrics.multiprocess_dir:   # its counters stay in the sums; its cache sizes go
-                mark_process_dead(os.getpid(), metrics.multiprocess_dir)
+            metrics.worker_stopped()
 
     app = Starlette(
         routes=routes(search),

@@ -12,11 +12,13 @@ then "other". One client address may create only a few of those N labels
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import mark_process_dead
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,7 +28,7 @@ from widget_server import __version__
 from widget_server.caller import request_caller
 from widget_server.partners import PartnerRegistry
 from widget_server.web.access_log import method_label, public_caller, route_template
-from widget_server.web.metrics_workers import HostCollector, WorkerCache, multiprocess_dir
+from widget_server.web.metrics_workers import HostCollector, WorkerCache, forget_dead_workers, multiprocess_dir
 from widget_server.web.rate_limit import client_key
 
 # `*_created` series double the output for no use here (process start is enough).
@@ -98,6 +100,14 @@ class Metrics:
             self.caller_requests.labels(self.caller_label(caller, client)).inc()
         if self.worker_cache is not None:
             self.worker_cache.sync()
+
+    def worker_started(self) -> None:
+        if self.multiprocess_dir:
+            forget_dead_workers(self.multiprocess_dir)
+
+    def worker_stopped(self) -> None:
+        if self.multiprocess_dir:   # its counters stay in the sums, its cache sizes go
+            mark_process_dead(os.getpid(), self.multiprocess_dir)
 
     def source_failed(self, source: str, code: str) -> None:
         """Called by the search endpoint for each bucket that came back with an error or a warning."""
