@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from processes import widget_server
 from test_metrics import _sample
 
 from widget_server.serving import workers_metrics_dir
-from widget_server.web.metrics_workers import ENV
+from widget_server.web.metrics_workers import ENV, forget_dead_workers
 
 SEARCHES = [{"caller": "metriques.fr", "romes": rome, "insee": "69123", "types": "formations", "limit": "1"}
             for rome in ("D1102", "D1104", "H2206", "K2204", "M1607", "G1602")]
@@ -61,3 +63,14 @@ def test_the_workers_get_a_fresh_folder_removed_at_the_end(tmp_path: Path, monke
         assert os.listdir(path) == []
         Path(path, "counter_123.db").write_bytes(b"x")
     assert not Path(path).exists() and ENV not in os.environ
+
+
+def test_a_crashed_workers_cache_sizes_leave_the_sums(tmp_path: Path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    for pid in (gone.pid, os.getpid()):
+        (tmp_path / f"gauge_livesum_{pid}.db").write_bytes(b"")
+        (tmp_path / f"counter_{pid}.db").write_bytes(b"")
+    forget_dead_workers(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"counter_{gone.pid}.db", f"counter_{os.getpid()}.db", f"gauge_livesum_{os.getpid()}.db"])
