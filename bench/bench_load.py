@@ -1,7 +1,7 @@
 """Load test: concurrent searches against `widget-server serve --workers N` on 127.0.0.1, for N = 1 then 2.
 
     .venv/bin/python bench/bench_load.py [--dataset var/national.sqlite] [--duration 60]
-                                         [--concurrency 16] [--workers 1,2] [--build]
+                                         [--concurrency 16] [--workers 1,2] [--redis] [--build]
 
 For each worker count in turn: starts the server on a free port of 127.0.0.1 (limits raised: one
 load generator is one client address), waits for /healthz and every worker, warms it with new
@@ -16,6 +16,7 @@ throughput, errors (must be 0), and the resident memory of the server's processe
 supervisor and its workers) cold, after warm-up and at the end (growth after warm-up must stay
 within 10 %: past the bounded caches, memory must not grow). Stops the server. Then prints how
 throughput and latency scale from the first worker count to the others (a Markdown table).
+With `--redis`, a redis-server of its own shares the rate limits (one round trip per request).
 Results: bench/RESULTS-load.md.
 
 Only 127.0.0.1 is ever contacted, for a bounded time.
@@ -208,11 +209,14 @@ def wait_ready(base: str, server: subprocess.Popen[bytes], log: Path, workers: i
     raise SystemExit("the server did not answer /healthz in time")
 
 
-def run_once(args: argparse.Namespace, workers: int, duration: float, cli: list[str]) -> dict[str, Any]:
+def run_once(args: argparse.Namespace, workers: int, duration: float, cli: list[str],
+             redis_url: str | None) -> dict[str, Any]:
     """One server with `workers` workers: warm-up, measured load, figures."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "WIDGET_DATASET": str(args.dataset), **BENCH_ENV}
+    if redis_url:
+        env["WIDGET_REDIS_URL"] = redis_url
     log = tempfile.NamedTemporaryFile(prefix="bench-load-", suffix=".log", delete=False)   # access logs
     server = subprocess.Popen(cli + ["serve", "--host", "127.0.0.1", "--port", str(port),
                                      "--workers", str(workers)],
@@ -222,7 +226,7 @@ def run_once(args: argparse.Namespace, workers: int, duration: float, cli: list[
         pids = descendants(server.pid)
         cold = rss_mb(pids)
         mix = QueryMix(args.dataset, args.seed)
-        warmup_s = warm_up(base, mix, args.concurrency, 0.9,
+        warmup_s = warm_up(base, mix, args.concurrency, 0.98,
                            min(args.warmup_max, MAX_DURATION_S))
         warm = rss_mb(pids)
         run: dict[str, Any] = {"latencies": [], "errors": [], "cached": 0, "partial": 0, "elapsed": 0.0}
@@ -249,7 +253,7 @@ def run_once(args: argparse.Namespace, workers: int, duration: float, cli: list[
     figures = {
         "dataset": str(args.dataset), "dataset_version": health["dataset"]["version"],
         "scale": health["dataset"].get("scale"), "counts": health.get("counts", {}),
-        "workers": workers, "concurrency": args.concurrency, "warmup_s": round(warmup_s, 1),
+        "workers": workers, "redis": bool(redis_url), "concurrency": args.concurrency, "warmup_s": round(warmup_s, 1),
         "duration_s": round(run["elapsed"], 1),
         "requests": len(lat) + sum(1 for e in run["errors"] if not e[:3].isdigit()),
         "throughput_rps": round(len(lat) / run["elapsed"], 1), "errors": len(run["errors"]),
@@ -279,6 +283,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=worker_counts, default=[1, 2],
                         help="worker counts to run one after the other (default 1,2)")
+    parser.add_argument("--redis", action="store_true",
+                        help="start a redis-server and share the rate limits through it (WIDGET_REDIS_URL)")
     parser.add_argument("--segments", type=int, default=6, help="RSS samples taken during the run")
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -291,7 +297,20 @@ def main() -> int:
                              f"--output {args.dataset}), pass --build, or give --dataset var/dataset.sqlite")
         subprocess.run(cli + ["data", "build", "--scale", "national", "--output", str(args.dataset)], check=True)
 
-    runs = [run_once(args, workers, duration, cli) for workers in args.workers]
+    redis = None
+    redis_url = None
+    if args.redis:   # a redis-server of the bench's own, nothing saved
+        redis_port = free_port()
+        redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        time.sleep(0.5)
+    try:
+        runs = [run_once(args, workers, duration, cli, redis_url) for workers in args.workers]
+    finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
     print(json.dumps(runs, indent=2, ensure_ascii=False))
     for figures in runs:
         for error in figures["errors_sample"]:
@@ -309,10 +328,10 @@ def main() -> int:
 def scaling_table(runs: list[dict[str, Any]]) -> str:
     """Markdown: each run's figures, and its throughput against the first run's."""
     base = runs[0]["throughput_rps"] or 1.0
-    lines = ["| workers | requests | throughput | vs first | errors | cache hits | p50 ms | p90 ms | p99 ms "
-             "| RSS after warm-up MB | RSS growth |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| workers | Redis | requests | throughput | vs first | errors | cache hits | p50 ms | p90 ms | p99 ms "
+             "| RSS after warm-up MB | RSS growth |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for f in runs:
-        lines.append(f"| {f['workers']} | {f['requests']:,} | {f['throughput_rps']} r/s | "
+        lines.append(f"| {f['workers']} | {'yes' if f['redis'] else 'no'} | {f['requests']:,} | {f['throughput_rps']} r/s | "
                      f"×{f['throughput_rps'] / base:.2f} | {f['errors']} | {f['cache_hit_share'] * 100:.1f} % | "
                      f"{f['p50_ms']} | {f['p90_ms']} | {f['p99_ms']} | {f['rss_mb']['after_warmup']} | "
                      f"{f['rss_mb']['growth_pct']:+.1f} % |")
