@@ -31,7 +31,10 @@ def client(dataset_path: Path):
     from widget_server.app import create_app
     from widget_server.settings import Settings
 
-    app = create_app(Settings.from_env({}, dataset_path=dataset_path, reload_interval=0.0))
+    # Rate limits off: the session's tests share one client address (tests/test_rate_limit.py and
+    # tests/abuse/ test the limits on their own apps).
+    app = create_app(Settings.from_env({}, dataset_path=dataset_path, reload_interval=0.0,
+                                       rate_per_ip=0.0, rate_per_caller=0.0))
     with ContractCheckingClient(app) as test_client:
         yield test_client
 

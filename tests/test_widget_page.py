@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 
@@ -13,9 +14,16 @@ LBA_URL = ("/recherche-apprentissage?radius=60&romes=F1702,F1705,F1701&scope=all
            "&caller=ID_service_appelant_labonnealternance&return_uri=/&utm_source=partenaire")
 
 
-def notices(html: str) -> list[str]:
+def visitor_notices(html: str) -> list[str]:
+    """What visitors see: the "Widget mal configuré" box (only for mistakes that stop the search)."""
     block = re.search(r'<div class="ntc".*?</div>', html, re.S)
     return [unescape(li) for li in re.findall(r"<li>(.*?)</li>", block.group(0))] if block else []
+
+
+def notices(html: str) -> list[str]:
+    """Every notice: the visitor's box and what goes to the console (data-notices, read by widget.js)."""
+    found = re.search(r'data-notices="([^"]*)"', html)
+    return [n["message"] for n in json.loads(unescape(found.group(1)))] if found else []
 
 
 def sections(html: str) -> list[str]:
@@ -63,7 +71,7 @@ def test_a_scope_contradicting_the_path_is_said(client):
 
 @pytest.mark.parametrize("params,param,words", [
     ({"caller": None}, "caller", "caller=mon-site.fr"),
-    ({"caller": "mon site!"}, "caller", "lettres, des chiffres"),
+    ({"caller": "mon site <b>"}, "caller", "lettres, des chiffres"),
     ({"romes": "D11,D1102"}, "romes", "D11 n'est pas un code ROME"),
     ({"romes": "Z9999"}, "romes", "inconnu"),
     ({"scope": "tout"}, "scope", "all, training ou job"),
@@ -71,6 +79,7 @@ def test_a_scope_contradicting_the_path_is_said(client):
     ({"accent": "red"}, "accent", "hexadécimale"),
     ({"accent": "#12345"}, "accent", "hexadécimale"),
     ({"radius": "500"}, "radius", "entre 1 et 200"),
+    ({"radius": "ten"}, "radius", "France entière"),
     ({"diploma": "9"}, "diploma", "3 (CAP) à 7"),
     ({"insee": "99999"}, "insee", "aucune commune"),
     ({"lat": "47"}, "lon", "obligatoire"),

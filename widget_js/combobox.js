@@ -1,11 +1,14 @@
 /* A WAI-ARIA 1.2 combobox with a listbox popup ("list" autocomplete), shared by the widget and the
    configurator. The server renders a plain text field (the form works without JavaScript); this turns it
    into a combobox: arrows move through the suggestions, Enter picks one, Escape closes the list.
-   Suggestions are written with textContent only. */
+   Suggestions are written with textContent only. A source may group its suggestions (source.group):
+   the listbox then holds role=group elements, each labelled by its heading, as in the WAI-ARIA
+   "grouped listbox" pattern; the arrows still move from option to option across the groups. */
 function combobox(input, source) {
   var listId = input.id + '-list';
-  var list = document.createElement('ul');
+  var list = document.createElement('div');
   var items = [];
+  var options = [];
   var active = -1;
   var timer = 0;
   var pending = null;
@@ -37,7 +40,6 @@ function combobox(input, source) {
   }
 
   function setActive(i) {
-    var options = list.children;
     if (!options.length) return;
     if (active >= 0 && options[active]) options[active].setAttribute('aria-selected', 'false');
     active = (i + options.length) % options.length;
@@ -54,33 +56,76 @@ function combobox(input, source) {
     close();
   }
 
-  function show(results) {
-    items = results;
+  function option(item, i) {
+    var el = document.createElement('div');
+    var detail = source.detail(item);
+    el.id = listId + '-' + i;
+    el.setAttribute('role', 'option');
+    el.setAttribute('aria-selected', 'false');
+    el.textContent = source.label(item);
+    if (detail) {
+      var small = document.createElement('small');
+      small.textContent = detail;
+      el.appendChild(small);
+    }
+    return el;
+  }
+
+  // Suggestions in groups (in the order each group first appears), or as they come.
+  function grouped(body) {
+    var results = body.results || [];
+    if (!source.group) return [{label: null, items: results}];
+    var groups = [];
+    var byLabel = {};
+    results.forEach(function (item) {
+      var label = source.group(item, body);
+      if (!byLabel[label]) groups.push(byLabel[label] = {label: label, items: []});
+      byLabel[label].items.push(item);
+    });
+    return groups;
+  }
+
+  function show(body) {
+    var groups = grouped(body);
+    items = [];
+    options = [];
     list.textContent = '';
-    results.forEach(function (item, i) {
-      var li = document.createElement('li');
-      var detail = source.detail(item);
-      li.id = listId + '-' + i;
-      li.setAttribute('role', 'option');
-      li.setAttribute('aria-selected', 'false');
-      li.textContent = source.label(item);
-      if (detail) {
-        var small = document.createElement('small');
-        small.textContent = detail;
-        li.appendChild(small);
+    groups.forEach(function (g, gi) {
+      var parent = list;
+      if (g.label) {
+        parent = document.createElement('div');
+        parent.setAttribute('role', 'group');
+        var heading = document.createElement('div');
+        heading.id = listId + '-g' + gi;
+        heading.className = 'cb-h';
+        heading.setAttribute('role', 'presentation');
+        heading.textContent = g.label;
+        parent.setAttribute('aria-labelledby', heading.id);
+        parent.appendChild(heading);
+        list.appendChild(parent);
       }
-      list.appendChild(li);
+      g.items.forEach(function (item) {
+        var el = option(item, items.length);
+        items.push(item);
+        options.push(el);
+        parent.appendChild(el);
+      });
     });
     active = -1;
     input.removeAttribute('aria-activedescendant');
-    if (results.length && document.activeElement === input) {
+    if (items.length && document.activeElement === input) {
       list.hidden = false;
       input.setAttribute('aria-expanded', 'true');
     } else {
       close();
     }
-    live.textContent = results.length
-      ? results.length + ' suggestion' + (results.length > 1 ? 's' : '') + ' : flèches haut et bas pour parcourir, Entrée pour choisir.'
+    var n = items.length;
+    var said = groups.filter(function (g) { return g.label; }).map(function (g) {
+      return g.label.replace(/ ?[:?]$/, '') + ' : ' + g.items.length;
+    }).join(', ');
+    live.textContent = n
+      ? n + ' suggestion' + (n > 1 ? 's' : '') + (said ? ' (' + said + ')' : '') +
+        ' : flèches haut et bas pour parcourir, Entrée pour choisir.'
       : 'Aucune suggestion.';
   }
 
@@ -88,6 +133,7 @@ function combobox(input, source) {
     var q = input.value.trim();
     if (q.replace(/[^0-9A-Za-zÀ-ÿ]/g, '').length < 2) {
       items = [];
+      options = [];
       close();
       return;
     }
@@ -100,8 +146,8 @@ function combobox(input, source) {
     fetch(source.url(q), {signal: pending && pending.signal, headers: {Accept: 'application/json'}})
       .then(function (r) { return r.ok ? r.json() : {results: []}; })
       .then(function (body) {
-        cache[q] = body.results || [];
-        if (input.value.trim() === q) show(cache[q]);
+        cache[q] = body;
+        if (input.value.trim() === q) show(body);
       })
       .catch(function () { /* aborted or offline: the field still submits as typed */ });
   }
@@ -134,8 +180,8 @@ function combobox(input, source) {
   // mousedown would blur the input (and close the list) before the click lands.
   list.addEventListener('mousedown', function (e) { e.preventDefault(); });
   list.addEventListener('click', function (e) {
-    var li = e.target.closest('[role=option]');
-    if (li) choose(Array.prototype.indexOf.call(list.children, li));
+    var el = e.target.closest('[role=option]');
+    if (el) choose(options.indexOf(el));
   });
 }
 
@@ -145,8 +191,11 @@ function metierSource(form) {
     name: 'Métiers et diplômes proposés',
     url: function (q) { return '/api/v1/metiers?limit=8&q=' + encodeURIComponent(q); },
     label: function (m) { return m.label; },
+    group: function (m) { return m.kind === 'diplome' ? 'Diplômes' : 'Métiers'; },
     detail: function (m) {
-      return m.kind === 'diplome' ? 'Diplôme' + (m.level ? ', niveau ' + m.level : '') : 'Métier';
+      var found = m.trainings ? m.trainings + ' formation' + (m.trainings > 1 ? 's' : '') : '';
+      if (m.kind === 'diplome') return (m.level ? 'Niveau ' + m.level : 'Diplôme') + (found ? ' · ' + found : '');
+      return (m.romes.length > 1 ? m.romes.length + ' métiers' : 'Métier') + (found ? ' · ' + found : '');
     },
     pick: function (m) {
       form.elements.romes.value = m.romes.map(function (r) { return r.code; }).join(',');
@@ -160,6 +209,8 @@ function communeSource(form) {
     name: 'Communes proposées',
     url: function (q) { return '/api/v1/communes?limit=8&q=' + encodeURIComponent(q); },
     label: function (c) { return c.name + ' (' + c.department.code + ')'; },
+    // Corrected suggestions say so: the visitor sees they typed something else.
+    group: function (c, body) { return body.match === 'typo' ? 'Vouliez-vous dire ?' : 'Communes'; },
     detail: function (c) {
       var codes = c.postal_codes.slice(0, 3).join(', ') + (c.postal_codes.length > 3 ? '…' : '');
       return c.department.name + (codes ? ' · ' + codes : '');

@@ -179,6 +179,12 @@ results.addEventListener('click', function (e) {
     if (!link.hasAttribute('aria-disabled')) more(link);
     return;
   }
+  if (link.classList.contains('dym')) {
+    // "Vouliez-vous dire …" / "toute la France": the link holds the whole search, run it in place.
+    e.preventDefault();
+    search(new URL(link.href).searchParams);
+    return;
+  }
   var hit = resultOf(link);
   if (hit) {
     hit.action = 'link';
@@ -206,6 +212,10 @@ results.addEventListener('toggle', function (e) {
   // A relative return_uri belongs to the host page's site, which the browser knows best.
   if (uri.charAt(0) === '/' && host && host !== location.origin) back.href = host + uri;
   back.addEventListener('click', function (e) {
+    // La Bonne Alternance's host-page event, which its partners' pages listen for: sent to the parent's
+    // own origin (the loader's, or the one the browser reports), never to "*".
+    var target = hostOrigin || (host && /^https?:\/\//.test(host) ? host : '');
+    if (framed && target) window.parent.postMessage({type: 'goToPage', page: uri}, target);
     if (!wid || !hostOrigin) return;   // a plain iframe: the link itself takes the visitor back
     e.preventDefault();
     post('navigate', {uri: uri, url: back.href});

@@ -66,17 +66,19 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
 
 
 def routes(search: Any = None) -> list[Route]:
+    from widget_server.lba.routes import lba_routes, metiers_or_lba
     from widget_server.web import pages   # the widget, its loader, the configurator, the examples
 
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/api/v1/search", search.handle if search else _unconfigured, methods=["GET"]),
-        Route("/api/v1/metiers", lookups.metiers, methods=["GET"]),
+        Route("/api/v1/metiers", metiers_or_lba(lookups.metiers), methods=["GET"]),
         Route("/api/v1/communes", lookups.communes, methods=["GET"]),
         Route("/api/v1/communes/reverse", lookups.communes_reverse, methods=["GET"]),
         Route("/api/openapi.json", docs.openapi_json, methods=["GET"]),
         Route("/api/docs", docs.api_docs, methods=["GET"]),
+        *lba_routes(),   # La Bonne Alternance's v1 API, on our search
         *pages.widget_routes(),
     ]
 

@@ -35,8 +35,10 @@ def _offers(conn: sqlite3.Connection, romes: Sequence[str], latitude: float, lon
             radius_km: float) -> int:
     lat_min, lat_max, lon_min, lon_max = bounding_box(latitude, longitude, radius_km)
     marks = ",".join("?" * len(romes))
+    # CROSS JOIN keeps the R*Tree box first (then one primary-key seek per commune and code): left
+    # to itself SQLite scans every commune of the codes nationwide and probes the tree (20 x slower).
     rows = conn.execute(
-        f"SELECT g.min_lat, g.min_lon, m.offers FROM commune_geo g JOIN market_offer m"
+        f"SELECT g.min_lat, g.min_lon, m.offers FROM commune_geo g CROSS JOIN market_offer m"
         f" ON m.commune_id = g.id AND m.rome IN ({marks})"
         " WHERE g.max_lat >= ? AND g.min_lat <= ? AND g.max_lon >= ? AND g.min_lon <= ?",
         (*romes, lat_min, lat_max, lon_min, lon_max))

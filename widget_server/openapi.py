@@ -131,9 +131,19 @@ COMMUNE = _obj({"name": {"type": "string"}, "insee": {"type": "string"},
                 "department": _ref("Department"), "latitude": {"type": "number"}, "longitude": {"type": "number"},
                 "population": {"type": "integer"}, "kind": {"enum": ["commune", "arrondissement"]}})
 METIER = _obj({"label": {"type": "string"}, "kind": {"enum": ["metier", "diplome"]},
+               "source": {"enum": ["rome", "lba", "catalogue"],
+                          "description": "rome : fiche ou appellation ROME ; lba : regroupement de métiers de La "
+                                         "Bonne Alternance (plusieurs codes) ; catalogue : intitulé de formation"},
                "romes": {"type": "array", "items": _ref("Rome")},
+               "trainings": {"type": "integer", "minimum": 0,
+                             "description": "Formations trouvées en France pour ces codes (diplôme : de cet intitulé)"},
+               "offers": {"type": "integer", "minimum": 0,
+                          "description": "Offres France Travail de leurs familles ROME (marché, 2021)"},
                "level": {"type": ["integer", "null"], "minimum": 3, "maximum": 7}},
-              required=["label", "kind", "romes"])
+              required=["label", "kind", "source", "romes", "trainings", "offers"])
+# How a lookup matched: every word as typed (a prefix), or after correcting one typo per word.
+LOOKUP_MATCH = {"match": {"enum": ["prefix", "typo"]},
+                "did_you_mean": {"type": ["string", "null"], "description": "La saisie corrigée (match = typo)"}}
 COMBINATION = _obj({"score": {"type": "number", "minimum": 0, "maximum": 1},
                     "formation": _ref("Formation"),
                     "employer": {"oneOf": [_ref("Offer"), _ref("Recruiter")]},
@@ -221,7 +231,9 @@ SEARCH_PARAMS = [
 
 
 def openapi_spec() -> dict[str, Any]:
-    return {
+    from widget_server.lba.openapi import add_to   # La Bonne Alternance's v1 routes, tagged apart
+
+    return add_to({
         "openapi": "3.1.0",
         "info": {"title": "Alternance widget API", "version": __version__,
                  "description": "Formations en apprentissage, offres d'emploi en alternance et entreprises "
@@ -258,9 +270,9 @@ def openapi_spec() -> dict[str, Any]:
                 "SearchResponse": SEARCH_RESPONSE, "Error": ERROR, "Health": HEALTH,
                 "OpenAPIDocument": {"type": "object", "required": ["openapi", "info", "paths", "components"]},
                 "Commune": COMMUNE, "Metier": METIER,
-                "MetierList": _obj({"query": {"type": "string"}, "count": {"type": "integer"},
+                "MetierList": _obj({"query": {"type": "string"}, "count": {"type": "integer"}, **LOOKUP_MATCH,
                                     "results": {"type": "array", "maxItems": 20, "items": _ref("Metier")}}),
-                "CommuneList": _obj({"query": {"type": "string"}, "count": {"type": "integer"},
+                "CommuneList": _obj({"query": {"type": "string"}, "count": {"type": "integer"}, **LOOKUP_MATCH,
                                      "results": {"type": "array", "maxItems": 20, "items": _ref("Commune")}}),
                 "ReverseResult": _obj({"query": _obj({"latitude": {"type": "number"}, "longitude": {"type": "number"}}),
                                        "result": _obj({**COMMUNE["properties"], "distance_km": {"type": "number"}})}),
@@ -277,4 +289,4 @@ def openapi_spec() -> dict[str, Any]:
                                                                       "schema": {"type": "integer", "minimum": 1}}},
                                           "content": {"application/json": {"schema": _ref("Error")}}}},
         },
-    }
+    })

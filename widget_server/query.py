@@ -111,14 +111,15 @@ def _centre(r: ParamReader, communes: CommuneIndex) -> Centre | None:
     if lat_raw or lon_raw:
         lat = r.number("latitude", lo=-90, hi=90, required=True)
         lon = r.number("longitude", lo=-180, hi=180, required=True)
-        if insee or postal:
-            other = insee_name if insee else postal_name
-            r.error(other, "conflicting_place", f"« {other} » et des coordonnées désignent chacun un lieu : "
-                    "donnez l'un ou l'autre.")
         if lat is None or lon is None:
             return None
-        nearest = communes.nearest(lat, lon)
-        return Centre(lat, lon, "coordinates", nearest[0] if nearest else None)
+        # As La Bonne Alternance (which required insee with coordinates) and the widget: the coordinates
+        # are the centre, the commune only names the place.
+        named = communes.get(insee) if insee else None
+        if named is None and postal and re.fullmatch(r"\d{5}", postal):
+            named = communes.by_postal_code(postal)
+        nearest = communes.nearest(lat, lon) if named is None else None
+        return Centre(lat, lon, "coordinates", named or (nearest[0] if nearest else None))
     if insee and postal:
         r.error(postal_name, "conflicting_place", f"« {insee_name} » et « {postal_name} » désignent chacun un lieu : "
                 "donnez l'un ou l'autre.")

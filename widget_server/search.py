@@ -43,12 +43,55 @@ async def _guarded(source: Source, dataset: Dataset, query: SearchQuery, budget_
         return SourceFailure("source_error")
 
 
+def _is_local(source: Source) -> bool:
+    """A source answering from the embedded dataset (it has a synchronous search)."""
+    return callable(getattr(source, "search_sync", None))
+
+
+def _local_work(dataset: Dataset, query: SearchQuery, local: Mapping[str, Any]) -> tuple[
+        dict[str, SourceResult | SourceFailure], dict[str, Any] | None, dict[str, int | None]]:
+    """Everything the embedded dataset answers, in one worker thread: the local sources, the
+    market block and each empty section's suggested radius.  One thread hop per search instead
+    of one per source and extra (each hop costs about 0.3 ms; bench/RESULTS-search.md)."""
+    results: dict[str, SourceResult | SourceFailure] = {}
+    for bucket, source in local.items():
+        try:
+            results[bucket] = source.search_sync(dataset, query)
+        except Exception:  # one failing source must not take the others down
+            log.exception("source %s failed", bucket)
+            results[bucket] = SourceFailure("source_error")
+    market = None if query.centre is None else _market(dataset, query)
+    suggested: dict[str, int | None] = {}
+    if query.centre is not None:
+        for bucket, outcome in results.items():
+            if isinstance(outcome, SourceResult):
+                suggested[bucket] = _suggest_radius(dataset, query, (bucket,)) if outcome.count == 0 else None
+    return results, market, suggested
+
+
+async def _local_guarded(dataset: Dataset, query: SearchQuery, local: Mapping[str, Any], budget_s: float) -> tuple[
+        dict[str, SourceResult | SourceFailure], dict[str, Any] | None, dict[str, int | None]]:
+    try:
+        async with asyncio.timeout(budget_s):
+            return await anyio.to_thread.run_sync(_local_work, dataset, query, local, abandon_on_cancel=True)
+    except TimeoutError:
+        log.warning("local sources %s timed out after %.2f s", ",".join(local), budget_s)
+        return {b: SourceFailure("source_timeout") for b in local}, None, {}
+
+
 async def run_search(dataset: Dataset, query: SearchQuery, sources: Mapping[str, Source],
                      budget_s: float) -> dict[str, Any]:
     started = time.perf_counter()
     buckets = [t for t in query.types if t in sources]
-    outcomes = await asyncio.gather(*(_guarded(sources[b], dataset, query, budget_s) for b in buckets))
-    results = dict(zip(buckets, outcomes))
+    local = {b: sources[b] for b in buckets if _is_local(sources[b])}
+    remote = [b for b in buckets if b not in local]
+    # Remote sources (France Travail) each keep their own time budget, concurrently with the local batch.
+    (local_results, market, suggested), *remote_outcomes = await asyncio.gather(
+        _local_guarded(dataset, query, local, budget_s) if local else _nothing(),
+        *(_guarded(sources[b], dataset, query, budget_s) for b in remote))
+    results = {**local_results, **dict(zip(remote, remote_outcomes))}
+    if not local and query.centre is not None:
+        market = await anyio.to_thread.run_sync(_market, dataset, query)
 
     body: dict[str, Any] = {"query": describe_query(dataset, query)}
     fallbacks = []
@@ -69,27 +112,29 @@ async def run_search(dataset: Dataset, query: SearchQuery, sources: Mapping[str,
             fallbacks.append(outcome.fallback)
 
     body["combinations"] = _combinations(dataset, query, results)
-    body["market"] = None if query.centre is None else await anyio.to_thread.run_sync(_market, dataset, query)
-    suggested = None
+    body["market"] = market
+    overall = None
     if query.centre is not None:
-        # Each empty section says the nearest radius that finds something of its own kind.
+        # Each empty section says the nearest radius that finds something of its own kind (the
+        # embedded dataset's kinds: a remote source's wider answer is not known here).
         for bucket in buckets:
             if isinstance(results[bucket], SourceResult):
-                empty = results[bucket].count == 0
-                body[bucket]["suggested_radius_km"] = (
-                    await anyio.to_thread.run_sync(_suggest_radius, dataset, query, (bucket,)) if empty else None)
+                body[bucket]["suggested_radius_km"] = suggested.get(bucket)
         if _all_empty(results):
-            found = [body[b]["suggested_radius_km"] for b in buckets if isinstance(results[b], SourceResult)]
-            suggested = min((r for r in found if r is not None), default=None)
+            overall = min((r for r in suggested.values() if r is not None), default=None)
     body["meta"] = {
         "took_ms": round((time.perf_counter() - started) * 1000, 1),
         "dataset_version": dataset.version,
         "demo": _has_demo(body, buckets),
         "radius_km": query.radius_km if query.centre is not None else None,
         "fallbacks": fallbacks,
-        "suggested_radius_km": suggested,
+        "suggested_radius_km": overall,
     }
     return body
+
+
+async def _nothing() -> tuple[dict[str, Any], None, dict[str, int | None]]:
+    return {}, None, {}
 
 
 def describe_query(dataset: Dataset, query: SearchQuery) -> dict[str, Any]:

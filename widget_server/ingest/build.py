@@ -31,10 +31,12 @@ def build_steps() -> list[tuple[str, BuildStep]]:
     """The item-filling steps, in order: the real formations, then the demo records."""
     from widget_server.ingest.catalogue.step import build_step as catalogue_step
     from widget_server.ingest.demo.step import build_step as demo_step
+    from widget_server.ingest.lookup import build_step as lookup_step
     from widget_server.ingest.market import build_step as market_step
 
     # The market comes before the demo records: they are drawn in proportion to its offers.
-    return [("catalogue", catalogue_step), ("market", market_step), ("demo", demo_step)]
+    return [("catalogue", catalogue_step), ("market", market_step), ("demo", demo_step),
+            ("lookup", lookup_step)]   # counts for the métier lookup, once everything is in
 
 
 def temporary_path(destination: Path) -> Path:

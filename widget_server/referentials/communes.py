@@ -3,6 +3,7 @@
 By name: every query word starts a word of the name (accents, case, hyphens and
 apostrophes ignored; "st"/"ste" read as "saint"/"sainte"), names starting with
 the query first, then by population.  By postal code: digits as a prefix.
+`suggest` tolerates one typo per word when nothing matches as typed.
 """
 
 from __future__ import annotations
@@ -69,9 +70,12 @@ class CommuneIndex:
         self._conn = conn
 
     def search(self, query: str, limit: int = MAX_RESULTS) -> list[dict[str, Any]]:
+        return [self.communes[i].as_dict() for i in self._search_ids(query, limit)]
+
+    def _search_ids(self, query: str, limit: int) -> list[int]:
         q = query.strip()
         if q.isdigit():
-            return [self.communes[i].as_dict() for i in self._by_postal_prefix(q, limit)]
+            return self._by_postal_prefix(q, limit)
         qwords = place_words(q)
         candidates = self.index.search(qwords)
         phrase = " ".join(qwords)
@@ -79,7 +83,26 @@ class CommuneIndex:
         best = heapq.nsmallest(limit, starting)
         if len(best) < limit:
             best += heapq.nsmallest(limit - len(best), candidates - starting)
-        return [self.communes[i].as_dict() for i in best]
+        return best
+
+    def suggest(self, query: str, limit: int = MAX_RESULTS) -> tuple[list[dict[str, Any]], str | None]:
+        """Like search, tolerating one typo per word ("Mendee" -> Mende, "Lyonn" -> Lyon).
+
+        The correction wins when it finds a larger commune than the name as typed (ids are in
+        population order): "Lyonn" starts "Cognat-Lyonne", but Lyon is what was meant, while
+        "Lyo" already finds Lyon first.  Returns the results and the corrected name, or None."""
+        found = self._search_ids(query, limit)
+        qwords = place_words(query)
+        if query.strip().isdigit() or not qwords:
+            return [self.communes[i].as_dict() for i in found], None
+        if found and set(qwords) <= set(self.communes[found[0]].folded.split()):
+            return [self.communes[i].as_dict() for i in found], None
+        fixed = [w if self.index.entries_with_word(w) else (self.index.correct(w, i == len(qwords) - 1, first_entry=True) or w)
+                 for i, w in enumerate(qwords)]
+        better = self._search_ids(" ".join(fixed), limit) if fixed != qwords else []
+        if better and (not found or better[0] < found[0]):
+            return [self.communes[i].as_dict() for i in better], " ".join(fixed)
+        return [self.communes[i].as_dict() for i in found], None
 
     def _by_postal_prefix(self, prefix: str, limit: int) -> list[int]:
         lo = bisect_left(self.postal_keys, prefix)

@@ -54,3 +54,44 @@ class PrefixIndex:
             if not result:
                 break
         return result
+
+    def has_prefix(self, prefix: str) -> bool:
+        lo = bisect_left(self._vocab, prefix)
+        return lo < len(self._vocab) and self._vocab[lo].startswith(prefix)
+
+    def correct(self, word: str, as_prefix: bool, first_entry: bool = False) -> str | None:
+        """The word one edit away (a letter missing, extra, wrong or two swapped) that the
+        vocabulary knows, as a whole word or, for the word being typed, as a prefix; the
+        one covering the most entries, or with `first_entry` the one whose best entry (the
+        smallest id) is best; whole words first, then a letter typed twice or too many
+        ("Mendee": Mende before Vendée), then swapped, wrong, missing.  None for short words, where one edit is
+        too much."""
+        if len(word) < MIN_TYPO_LENGTH:
+            return None
+        best: tuple[bool, int, int, str] | None = None
+        for kind, variant in _one_edit(word):
+            ids = self._exact.get(variant)
+            if ids:
+                score = (True, -kind, -min(ids) if first_entry else len(ids), variant)
+            elif as_prefix and self.has_prefix(variant):
+                ids = self.entries_with_prefix(variant)
+                score = (False, -kind, -min(ids) if first_entry else len(ids), variant)
+            else:
+                continue
+            if best is None or score > best:
+                best = score
+        return best[3] if best else None
+
+
+MIN_TYPO_LENGTH = 4
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_edit(word: str) -> set[tuple[int, str]]:
+    """(kind, variant): 0 a letter removed, 1 two swapped, 2 one replaced, 3 one added."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {(0, a + b[1:]) for a, b in splits if b}
+    out |= {(1, a + b[1] + b[0] + b[2:]) for a, b in splits if len(b) > 1}
+    out |= {(2, a + c + b[1:]) for a, b in splits if b for c in _LETTERS}
+    out |= {(3, a + c + b) for a, b in splits for c in _LETTERS}
+    return {(k, v) for k, v in out if v != word}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -31,8 +33,13 @@ async def metiers(request: Request) -> Response:
     reader.raise_if_errors()
     assert q is not None and limit is not None
     index: MetierIndex = request.app.state.datasets.get().extensions["metiers"]
-    results = index.search(q, limit)
-    return json_response({"query": q, "count": len(results), "results": results}, max_age=LOOKUP_MAX_AGE)
+    results, corrected = index.suggest(q, limit)
+    return json_response(_answer(q, results, corrected), max_age=LOOKUP_MAX_AGE)
+
+
+def _answer(q: str, results: list[Any], corrected: str | None) -> dict[str, Any]:
+    return {"query": q, "count": len(results), "match": "typo" if corrected else "prefix",
+            "did_you_mean": corrected, "results": results}
 
 
 async def communes(request: Request) -> Response:
@@ -45,8 +52,8 @@ async def communes(request: Request) -> Response:
     reader.raise_if_errors()
     assert q is not None and limit is not None
     index: CommuneIndex = request.app.state.datasets.get().extensions["communes"]
-    results = index.search(q, limit)
-    return json_response({"query": q, "count": len(results), "results": results}, max_age=LOOKUP_MAX_AGE)
+    results, corrected = index.suggest(q, limit)
+    return json_response(_answer(q, results, corrected), max_age=LOOKUP_MAX_AGE)
 
 
 async def communes_reverse(request: Request) -> Response:

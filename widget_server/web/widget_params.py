@@ -15,6 +15,7 @@ unknown métier or place becomes a hint; the widget still shows what it can.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import QueryParams
 
 from widget_server.errors import InvalidParameters
-from widget_server.caller import is_valid_caller, read_caller
+from widget_server.caller import read_caller
 from widget_server.query import MAX_PAGE, MAX_RADIUS, MAX_ROMES, ROME_RE, SORTS, TYPES, SearchQuery, \
     parse_search_query
 from widget_server.referentials.communes import CommuneIndex
@@ -40,16 +41,36 @@ SCOPES = {"all": TYPES, "training": ("formations",), "job": ("offers", "recruite
 THEMES = ("light", "dark", "auto")
 RADII = (10, 30, 60, 100, 200)
 DEFAULT_RADIUS = 30
+FRANCE_RADIUS = 20000                # La Bonne Alternance's "France entière" radius
+# La Bonne Alternance documented `caller` as "e-mail identifiant" (its tester's default value): any
+# readable text is a caller here; only markup and control characters are refused.
+WIDGET_CALLER_RE = re.compile(r"[\w .@+:/-]{1,200}")
 PAGE_SIZE = 6
 NO_CALLER = "widget-sans-caller"     # searches still run; the notice asks for the real one
+DECIMAL_COMMA_RE = re.compile(r"\s*-?\d+,\d+\s*")
+DECIMAL_PARAMS = ("lat", "lon", "latitude", "longitude", "radius")
 WID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 FALSE_WORDS = ("0", "false", "non", "no", "off")
 KNOWN = ("caller", "romes", "lat", "lon", "latitude", "longitude", "radius", "scope", "diploma", "job_name",
          "frozen_job", "return_uri", "return_logo_url", "zipcode", "postal_code", "insee", "address", "theme",
-         "accent", "parent_origin", "wid", "romes_label", "place", "place_label", "types", "sort", "page")
+         "accent", "parent_origin", "wid", "romes_label", "place", "place_label", "types", "sort", "page",
+         "type", "itemId")
 MAX_ROME_ITEMS = 100   # values of `romes` looked at; MAX_ROMES of them are used
 MAX_NOTICES = 20   # enough to fix a snippet; bounded whatever the query holds
-UNSUPPORTED = {"opco": "le filtre par OPCO", "opcoUrl": "le filtre par OPCO", "rncp": "la recherche par code RNCP"}
+# La Bonne Alternance's spellings of the return link (its docs, its tester and partners' code differ).
+RETURN_ALIASES = {"returnURI": "return_uri", "returnUri": "return_uri", "return_url": "return_uri",
+                  "returnUrl": "return_uri", "returnURL": "return_uri", "returnLogoURL": "return_logo_url",
+                  "return_logo": "return_logo_url"}
+# Accepted as La Bonne Alternance took them; what they did cannot be done with our data, and the console says so.
+LBA_ACCEPTED = {
+    "opco": "le filtre par OPCO n'est pas appliqué : nos données n'indiquent pas l'OPCO des entreprises",
+    "opcoUrl": "le filtre par site d'OPCO n'est pas appliqué : nos données n'indiquent pas l'OPCO des entreprises",
+    "rncp": "la recherche par code RNCP n'est pas prise en charge : donnez aussi « romes »",
+    "display": "la carte n'existe pas ici : les résultats sont en liste",
+    "displayMap": "la carte n'existe pas ici : les résultats sont en liste",
+    "showCombinedJob": None, "mode": None, "s": None, "activeItems": None, "useMock": None,
+    "displayEntreprises": None, "displayFormations": None, "displayFilters": None, "job_type": None,
+}
 
 
 @dataclass(frozen=True)
@@ -58,9 +79,12 @@ class Notice:
 
     param: str
     message: str
+    # True only for a mistake that stops the search: shown in the widget. The others go to the
+    # console (and the loader's events), never to visitors: LBA's URLs carry many of them.
+    visitor: bool = False
 
-    def as_dict(self) -> dict[str, str]:
-        return {"param": self.param, "message": self.message}
+    def as_dict(self) -> dict[str, Any]:
+        return {"param": self.param, "message": self.message, "visitor": self.visitor}
 
 
 @dataclass
@@ -76,6 +100,8 @@ class WidgetState:
     insee: str | None = None
     coords: tuple[str, str] | None = None   # (lat, lon) when the centre is a point, kept for "Voir plus"
     radius: int = DEFAULT_RADIUS
+    france_wide: bool = False            # radius=20000: La Bonne Alternance's "France entière"
+    item: tuple[str, str] | None = None  # (type, itemId) of a deep link (page=fiche&type=...&itemId=...)
     types: tuple[str, ...] = TYPES
     chosen_types: tuple[str, ...] = ()   # as ticked in the form (empty: all the scope allows)
     diploma: int | None = None
@@ -91,6 +117,9 @@ class WidgetState:
     utm: list[tuple[str, str]] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
+    # A typed place that matched no commune: the communes it may have meant (maybe none).
+    # Then nothing is searched, rather than France-wide behind the visitor's back.
+    place_suggestions: list[dict[str, str]] | None = None
 
     @property
     def scope_types(self) -> tuple[str, ...]:
@@ -106,8 +135,13 @@ class WidgetState:
         """"Boulanger · Lyon · 30 km": what the folded form says."""
         if not self.romes:
             return "Votre recherche"
-        where = f"{self.place_label} · {self.radius} km" if self.centre else "toute la France"
+        where = ("toute la France" if not self.centre else f"{self.place_label} · France entière"
+                 if self.france_wide else f"{self.place_label} · {self.radius} km")
         return f"{self.job_label or ''} · {where}"
+
+    @property
+    def visitor_notices(self) -> list[Notice]:
+        return [n for n in self.notices if n.visitor]
 
     def config_params(self) -> list[tuple[str, str]]:
         """What the partner set, carried through every search the visitor makes."""
@@ -135,16 +169,20 @@ def parse_widget(params: QueryParams, path: str, metiers: MetierIndex, communes:
                  rome_labels: dict[str, str], referer_origin: str | None = None) -> WidgetState:
     """Every widget parameter, checked; problems become notices and hints, never exceptions."""
     state = WidgetState(path=path, scope=PATH_SCOPES.get(path, "all"))
-    r = ParamReader(params, {"latitude": "lat", "longitude": "lon", "postal_code": "zipcode"})
+    params = _decimal_points(params)
+    r = ParamReader(params, {"latitude": "lat", "longitude": "lon", "postal_code": "zipcode", **RETURN_ALIASES})
     _scope(r, state)
     _caller(r, state)
     _metier(r, state, params, metiers, rome_labels)
     _place(r, state, params, communes)
-    state.radius = r.integer("radius", lo=1, hi=MAX_RADIUS, default=DEFAULT_RADIUS) or DEFAULT_RADIUS
+    _radius(r, state)
+    _item(r, state)
     _types(state, params)
     _diploma(r, state)
     state.sort = r.choice("sort", SORTS, default="distance") or "distance"
-    state.page = r.integer("page", lo=1, hi=MAX_PAGE, default=1) or 1
+    _, page = r.raw("page")
+    if page not in ("fiche", "list", "form"):    # La Bonne Alternance's page names, not a page number
+        state.page = r.integer("page", lo=1, hi=MAX_PAGE, default=1) or 1
     state.theme = r.choice("theme", THEMES, default="light") or "light"
     _looks(r, state, referer_origin)
     state.utm = [(k, v[:200]) for k, v in params.multi_items() if k.startswith("utm_")][:10]
@@ -152,15 +190,58 @@ def parse_widget(params: QueryParams, path: str, metiers: MetierIndex, communes:
     for name in params.keys():
         if len(state.notices) >= MAX_NOTICES:
             break
-        if name in KNOWN or name.startswith(("utm_", "_")):
+        if name in KNOWN or name in RETURN_ALIASES or name.startswith(("utm_", "_")):
             continue
-        if name in UNSUPPORTED:
-            state.notices.append(Notice(name, f"« {name} » ({UNSUPPORTED[name]} de La Bonne Alternance) n'est pas "
-                                              "pris en charge ici : il est ignoré, retirez-le."))
+        if name in LBA_ACCEPTED:
+            if LBA_ACCEPTED[name] and params.get(name):
+                state.notices.append(Notice(name, f"« {name} » (La Bonne Alternance) est accepté, mais "
+                                                  f"{LBA_ACCEPTED[name]}."))
         else:
             state.notices.append(Notice(name[:40], f"Paramètre inconnu « {name[:40]} » : il est ignoré. Vérifiez "
                                                    "son nom (liste des paramètres sur /configurateur)."))
     return state
+
+
+def _decimal_points(params: QueryParams) -> QueryParams:
+    """Coordinates and radii written with a decimal comma (48,85), as French forms produce them."""
+    fixed = [(k, v.replace(",", ".") if k in DECIMAL_PARAMS and DECIMAL_COMMA_RE.fullmatch(v) else v)
+             for k, v in params.multi_items()]
+    return QueryParams(fixed)
+
+
+def _radius(r: ParamReader, state: WidgetState) -> None:
+    used, raw = r.raw("radius")
+    if not raw:
+        return
+    try:
+        km = float(raw)
+    except ValueError:
+        km = -1.0
+    if km >= FRANCE_RADIUS:
+        # La Bonne Alternance's "France entière": every result in France, the place still names the search.
+        state.radius, state.france_wide = FRANCE_RADIUS, True
+    elif km.is_integer() and 1 <= km <= MAX_RADIUS:
+        state.radius = int(km)
+    else:
+        state.notices.append(Notice(used, f"« {used} » doit être compris entre 1 et {MAX_RADIUS} km, ou valoir "
+                                          f"{FRANCE_RADIUS} pour la France entière (reçu « {raw[:20]} ») : "
+                                          f"rayon de {DEFAULT_RADIUS} km."))
+
+
+ITEM_TYPES = ("training", "formation", "peJob", "matcha", "lba", "lbb", "partnerJob")
+
+
+def _item(r: ParamReader, state: WidgetState) -> None:
+    """La Bonne Alternance's deep link: type=training&itemId=... (with page=fiche or alone)."""
+    _, kind = r.raw("type")
+    _, item_id = r.raw("itemId")
+    if not kind and not item_id:
+        return
+    if kind not in ITEM_TYPES or not item_id or len(item_id) > 200:
+        state.notices.append(Notice("itemId", "Lien vers une fiche : donnez « type » (training, peJob, matcha, lba "
+                                              "ou lbb) et « itemId » (l'identifiant de l'élément)."))
+        return
+    state.item = ("training" if kind == "formation" else kind, item_id)
 
 
 def _scope(r: ParamReader, state: WidgetState) -> None:
@@ -171,6 +252,7 @@ def _scope(r: ParamReader, state: WidgetState) -> None:
         state.notices.append(Notice("scope", f"« scope » doit valoir all, training ou job (reçu « {raw[:20]} ») : "
                                              f"le widget affiche le périmètre « {state.scope} »."))
     elif state.path in PATH_SCOPES and raw != state.scope:
+        # As on La Bonne Alternance, whose widget ignored `scope`: the path decides (said in the console).
         state.notices.append(Notice("scope", f"« scope={raw} » est sans effet sur {state.path}, dont le chemin fixe "
                                              f"le périmètre « {state.scope} » : retirez scope ou utilisez "
                                              f"/widget?scope={raw}."))
@@ -182,11 +264,13 @@ def _caller(r: ParamReader, state: WidgetState) -> None:
     r.raw("caller")   # marks it as known; its value is the one every gate reads
     raw = read_caller(r.params.multi_items())
     if not raw:
+        # La Bonne Alternance's own links carry none: open mode accepts it (counted apart, as NO_CALLER);
+        # strict mode refuses it in _partner_policy.
         state.notices.append(Notice("caller", "« caller » manquant : ajoutez l'identifiant de votre site, "
                                               "ex. caller=mon-site.fr."))
-    elif not is_valid_caller(raw):
-        state.notices.append(Notice("caller", "« caller » ne peut contenir que des lettres, des chiffres et "
-                                              ". _ @ - (ex. caller=mon-site.fr)."))
+    elif not WIDGET_CALLER_RE.fullmatch(raw):
+        state.notices.append(Notice("caller", "« caller » ne peut contenir que des lettres, des chiffres, des "
+                                              "espaces et . _ @ + : / - (ex. caller=mon-site.fr)."))
     else:
         state.caller = raw
 
@@ -240,6 +324,10 @@ def _valid_romes(raw: str, state: WidgetState, labels: dict[str, str]) -> tuple[
         state.notices.append(Notice("romes", f"« romes » : code(s) ROME inconnu(s) {', '.join(unknown[:3])} ; "
                                              "trouvez les bons avec le configurateur (/configurateur)."))
     good = [c for c in codes if c not in bad_set and c not in unknown_set]
+    if codes and not good:
+        # Nothing left to search for: the one kind of mistake the visitor sees (the widget cannot work).
+        state.notices[:] = [Notice(n.param, n.message, visitor=n.param == "romes" or n.visitor)
+                            for n in state.notices]
     if len(good) > MAX_ROMES:
         state.notices.append(Notice("romes", f"« romes » : {len(good)} codes, {MAX_ROMES} au plus ; "
                                              f"seuls les {MAX_ROMES} premiers sont utilisés."))
@@ -258,7 +346,7 @@ def _place(r: ParamReader, state: WidgetState, params: QueryParams, communes: Co
     if place_label is not None and fold(place or "") != fold(place_label):
         # The visitor typed another place (or emptied the field: France-wide).
         if place:
-            _resolve_place(state, place, communes, "Indiquez une ville ou un code postal ; ")
+            _resolve_place(state, place, communes)
         return
     label = place or address
     if lat_raw or lon_raw:                   # La Bonne Alternance: coordinates; insee/zipcode only label them
@@ -291,15 +379,21 @@ def _place(r: ParamReader, state: WidgetState, params: QueryParams, communes: Co
             _set_commune(state, commune, label)
         return
     if place:
-        _resolve_place(state, place, communes, "")
+        _resolve_place(state, place, communes)
 
 
-def _resolve_place(state: WidgetState, text: str, communes: CommuneIndex, advice: str) -> None:
+def _resolve_place(state: WidgetState, text: str, communes: CommuneIndex) -> None:
     found = communes.search(text, 1)
     if found and (commune := communes.get(found[0]["insee"])):
         _set_commune(state, commune, None)
-    else:
-        state.hints.append(f"Lieu introuvable : « {text[:60]} ». {advice}La recherche porte sur la France entière.")
+        return
+    # The text stays as typed; the visitor chooses a suggestion, corrects it, or asks for all of France.
+    suggestions, _ = communes.suggest(text, 3)
+    state.place_label = text
+    state.place_suggestions = [{"insee": c["insee"], "label": f"{c['name']} ({c['department']['code']})"}
+                               for c in suggestions]
+    state.hints.append(f"Lieu introuvable : « {text[:60]} ». Choisissez une commune, corrigez le lieu, ou "
+                       "videz-le pour chercher dans toute la France.")
 
 
 def _commune_label(commune: Any) -> str:
@@ -393,28 +487,40 @@ def keep_partner_links(state: WidgetState, partner: Any, referer_origin: str | N
     _set_return_href(state, referer_origin)
 
 
+def search_caller(caller: str | None) -> str:
+    """The caller as the search API spells callers: "contact@site.fr mon-id" becomes "contact@site.fr-mon-id"."""
+    if not caller:
+        return NO_CALLER
+    return re.sub(r"[^A-Za-z0-9._@-]+", "-", caller).strip("-")[:100] or NO_CALLER
+
+
 def search_query(state: WidgetState, rome_labels: dict[str, str], communes: CommuneIndex,
                  limit: int = PAGE_SIZE) -> SearchQuery | None:
-    """The SearchQuery for this state (None without a métier), checked by the API's own parser."""
-    if not state.romes:
+    """The SearchQuery for this state (None without a métier or with a place not found),
+    checked by the API's own parser."""
+    if not state.romes or state.place_suggestions is not None:
         return None
-    params: dict[str, str] = {"caller": state.caller or NO_CALLER, "romes": ",".join(state.romes),
-                              **state.centre, "radius": str(state.radius), "types": ",".join(state.types),
+    centre = state.centre
+    radius = MAX_RADIUS if state.france_wide else state.radius
+    params: dict[str, str] = {"caller": search_caller(state.caller), "romes": ",".join(state.romes),
+                              **centre, "radius": str(radius), "types": ",".join(state.types),
                               "sort": state.sort, "limit": str(limit), "page": str(state.page)}
     if state.diploma:
         params["diploma"] = str(state.diploma)
     for _ in range(3):
         try:
-            return parse_search_query(QueryParams(params), rome_labels, communes)
+            query = parse_search_query(QueryParams(params), rome_labels, communes)
+            # "France entière" around a place: every match, nearest first (the store takes any radius).
+            return dataclasses.replace(query, radius_km=FRANCE_RADIUS) if state.france_wide else query
         except InvalidParameters as problems:
             # Whatever the API refuses is dropped, and said: the widget still searches with the rest.
             for detail in problems.details:
-                state.notices.append(Notice(detail.param, detail.message))
+                state.notices.append(Notice(detail.param, detail.message, visitor=detail.param in ("romes", "caller")))
                 if detail.param in ("romes", "caller"):
                     return None
-                if detail.param in state.centre:
-                    for key in state.centre:
+                if detail.param in centre:
+                    for key in centre:
                         params.pop(key, None)
-                    state.centre = {}
+                    state.centre = centre = {}
                 params.pop(detail.param, None)
     return None

@@ -17,18 +17,20 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.sources.lookup import find_item
 from widget_server.web import widget_format
 from widget_server.web.templating import templates
 from widget_server.web.widget_assets import assets, html_response
 from widget_server.web.widget_params import PATH_SCOPES, RADII, Notice, WidgetState, keep_partner_links, \
     parse_widget, search_query
+from widget_server.web.widget_places import place_choices
 from widget_server.web.widget_theme import theme_css
 
 widget_format.register(templates.env)
 templates.env.globals["asset"] = lambda name: assets().url(name)
 # Compiled once at import rather than by the first visitor (about 60 ms).
 for _name in ("widget.html", "_widget_results.html", "_widget_more.html", "_widget_item.html",
-              "_widget_section_items.html"):
+              "_widget_section_items.html", "_widget_detail.html"):
     templates.get_template(_name)
 
 HEADINGS = {"formations": "Formations en apprentissage", "offers": "Offres d'emploi en alternance",
@@ -44,6 +46,10 @@ TITLES = {"all": "Trouver une alternance", "training": "Trouver une formation en
 SORT_OPTIONS = (("distance", "Les plus proches"), ("date", "Les offres les plus récentes"),
                 ("relevance", "Les plus pertinents"), ("employment", "Formations : meilleur taux d'emploi"))
 TYPE_OPTIONS = {"formations": "Formations", "offers": "Offres d'emploi", "recruiters": "Entreprises"}
+# La Bonne Alternance's item types (deep links) -> our kinds.
+ITEM_KINDS = {"training": "formation", "peJob": "offer", "matcha": "offer", "partnerJob": "offer",
+              "lba": "recruiter", "lbb": "recruiter"}
+GONE = "L'élément recherché n'existe plus"     # La Bonne Alternance's words
 
 
 async def widget_page(request: Request) -> Response:
@@ -83,6 +89,7 @@ async def _prepare(request: Request, params: QueryParams, path: str, framed: boo
     labels = ext["envelopes"].rome_labels
     referer = _referer_origin(request)
     state = parse_widget(params, path, ext["metiers"], ext["communes"], labels, referer)
+    detail = _deep_link(dataset, state, labels, ext["communes"])
     frame_ancestors, post_to, allowed = _partner_policy(request, state, referer) if framed else (None, None, True)
     post_to = post_to or state.parent_origin
     query = search_query(state, labels, ext["communes"]) if allowed else None
@@ -95,7 +102,30 @@ async def _prepare(request: Request, params: QueryParams, path: str, framed: boo
     return {"s": state, "r": results_view(state, body), "title": TITLES[state.scope], "radii": _radii(state),
             "frame_ancestors": frame_ancestors, "post_to": post_to if allowed else None, "allowed": allowed,
             "sort_options": SORT_OPTIONS, "type_options": TYPE_OPTIONS,
-            "levels": widget_format.LEVELS, "notices_json": [n.as_dict() for n in state.notices]}
+            "levels": widget_format.LEVELS, "notices_json": [n.as_dict() for n in state.notices],
+            "place_choices": place_choices(state),
+            "detail": detail}
+
+
+def _deep_link(dataset: Any, state: WidgetState, labels: dict[str, str], communes: Any) -> dict[str, Any] | None:
+    """The item a deep link names ({"item": envelope} or {"gone": text}); without a search of its
+    own, the page searches around the item: its métier, its commune."""
+    if state.item is None:
+        return None
+    kind, item_id = state.item
+    item = find_item(dataset, ITEM_KINDS[kind], item_id)
+    if item is None:
+        return {"item": None, "gone": GONE + " : voici la recherche autour."}
+    if not state.romes:
+        codes = tuple(r["code"] for r in item["romes"] if r["code"] in labels)[:3]
+        state.romes = codes
+        state.job_label = state.job_label or " / ".join(labels.get(c, c) for c in codes) or None
+    place = item["place"]
+    if not state.centre and not state.france_wide and place.get("insee") and communes.get(place["insee"]):
+        commune = communes.get(place["insee"])
+        state.centre, state.insee = {"insee": commune.insee}, commune.insee
+        state.place_label = f"{commune.name} ({commune.dept_code})" if commune.dept_code else commune.name
+    return {"item": item, "gone": None}
 
 
 def results_view(state: WidgetState, body: dict[str, Any] | None) -> dict[str, Any]:
@@ -109,7 +139,9 @@ def results_view(state: WidgetState, body: dict[str, Any] | None) -> dict[str, A
         view["summary"] = ("Choisissez un métier ou un diplôme pour voir les formations et les employeurs."
                            if not state.hints else "Précisez votre recherche.")
         return view
-    where = (f"à moins de {state.radius} km de {state.place_label}" if state.centre else "dans toute la France")
+    where = ("dans toute la France" if not state.centre
+             else f"dans toute la France autour de {state.place_label}" if state.france_wide
+             else f"à moins de {state.radius} km de {state.place_label}")
     counts, failed, extra = [], 0, []
     for bucket in state.types:
         data = body.get(bucket, {})
@@ -173,9 +205,14 @@ def _partner_policy(request: Request, state: WidgetState, referer: str | None) -
     partner = registry.get(state.caller)
     if partner is not None:
         keep_partner_links(state, partner, referer)
-    if not policy.allowed:
+    if not policy.allowed and not state.caller:
+        state.notices.append(Notice("caller", "« caller » manquant : ce service n'affiche le widget que pour ses "
+                                              "partenaires enregistrés ; ajoutez caller=<votre identifiant>.",
+                                    visitor=True))
+    elif not policy.allowed:
         state.notices.append(Notice("caller", f"Ce site n'est pas autorisé à afficher le widget de « {state.caller} » "
-                                              ": demandez l'ajout de son adresse (origine) à la liste du partenaire."))
+                                              ": demandez l'ajout de son adresse (origine) à la liste du partenaire.",
+                                    visitor=True))
     return policy.frame_ancestors, policy.post_message_origin, policy.allowed
 
 
