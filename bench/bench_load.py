@@ -1,11 +1,12 @@
-"""Load test: concurrent searches against `widget-server serve --workers 2` on 127.0.0.1.
+"""Load test: concurrent searches against `widget-server serve --workers N` on 127.0.0.1, for N = 1 then 2.
 
     .venv/bin/python bench/bench_load.py [--dataset var/national.sqlite] [--duration 60]
-                                         [--concurrency 16] [--workers 2] [--build]
+                                         [--concurrency 16] [--workers 1,2] [--redis] [--build]
 
-Starts the server on a free port of 127.0.0.1 (limits raised: one load generator is one client
-address), waits for /healthz, warms it with new searches until every worker's search cache is
-full (read from /metrics; the cache is bounded, so that is its steady size), then for
+For each worker count in turn: starts the server on a free port of 127.0.0.1 (limits raised: one
+load generator is one client address), waits for /healthz and every worker, warms it with new
+searches until the workers' search caches are nearly full (read from /metrics, which sums the
+workers; the caches are bounded in bytes, so that is their steady size), then for
 `--duration` seconds keeps
 `--concurrency` searches in flight with httpx (asyncio). The mix is what people do: large cities
 and small towns (by INSEE code, postal code or coordinates) and some France-wide searches, 1 to 5
@@ -13,7 +14,10 @@ ROME codes weighted by how many formations carry them, and a hot set of popular 
 come back again and again (cache hits) among a stream of new ones. Reports latency percentiles,
 throughput, errors (must be 0), and the resident memory of the server's processes (the
 supervisor and its workers) cold, after warm-up and at the end (growth after warm-up must stay
-within 10 %: past the bounded caches, memory must not grow). Stops the server. Results: bench/RESULTS-load.md.
+within 10 %: past the bounded caches, memory must not grow). Stops the server. Then prints how
+throughput and latency scale from the first worker count to the others (a Markdown table).
+With `--redis`, a redis-server of its own shares the rate limits (one round trip per request).
+Results: bench/RESULTS-load.md.
 
 Only 127.0.0.1 is ever contacted, for a bounded time.
 """
@@ -166,35 +170,38 @@ async def drive(base: str, mix: QueryMix, duration_s: float, concurrency: int) -
     return {"latencies": latencies, "errors": errors, "cached": cached, "partial": partial, "elapsed": elapsed}
 
 
-def cache_entries(base: str) -> float:
-    """The search cache size of whichever worker answers this scrape."""
+def cache_fill(base: str) -> float:
+    """How full the search caches are, all workers together (/metrics sums them): 0 to 1."""
     text = httpx.get(f"{base}/metrics", timeout=10).text
-    line = next(line for line in text.splitlines() if line.startswith("widget_search_cache_entries "))
-    return float(line.split()[1])
+    values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+              if line.startswith(("widget_search_cache_bytes ", "widget_search_cache_max_bytes "))}
+    return values["widget_search_cache_bytes"] / max(1.0, values["widget_search_cache_max_bytes"])
 
 
-def warm_up(base: str, mix: QueryMix, concurrency: int, cache_size: int, max_s: float) -> float:
-    """New searches until a run of scrapes (landing on random workers) all see a full cache."""
+def warm_up(base: str, mix: QueryMix, concurrency: int, fill: float, max_s: float) -> float:
+    """New searches until the caches are `fill` full (the oldest answers then start to go)."""
     started, hot_share = time.monotonic(), mix.hot_share
     mix.hot_share = 0.0
     try:
         while time.monotonic() - started < max_s:
             asyncio.run(drive(base, mix, 5.0, concurrency))
-            if all(cache_entries(base) >= cache_size for _ in range(8)):
+            if cache_fill(base) >= fill:
                 break
     finally:
         mix.hot_share = hot_share
     return time.monotonic() - started
 
 
-def wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+def wait_ready(base: str, server: subprocess.Popen[bytes], log: Path, workers: int, timeout_s: float = 120) -> None:
+    """Until /healthz answers and every worker has said it started (the first answers before the others)."""
     deadline = time.monotonic() + timeout_s
     with httpx.Client(base_url=base, timeout=5) as client:
         while time.monotonic() < deadline:
             if server.poll() is not None:
                 raise SystemExit(f"the server exited with {server.returncode}")
             try:
-                if client.get("/healthz").status_code == 200:
+                started = log.read_text(errors="replace").count("Application startup complete")
+                if client.get("/healthz").status_code == 200 and started >= workers:
                     return
             except httpx.TransportError:
                 pass
@@ -202,41 +209,24 @@ def wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float = 12
     raise SystemExit("the server did not answer /healthz in time")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", type=Path, default=ROOT / "var" / "national.sqlite")
-    parser.add_argument("--build", action="store_true", help="build the national dataset first if it is missing")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of measured load")
-    parser.add_argument("--warmup-max", type=float, default=240.0,
-                        help="at most this many seconds of warm-up to fill the workers' caches")
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--segments", type=int, default=6, help="RSS samples taken during the run")
-    parser.add_argument("--seed", type=int, default=20261129)
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    duration = min(args.duration, MAX_DURATION_S)
-    cli = [sys.executable, "-m", "widget_server"]
-    if not args.dataset.exists():
-        if not args.build:
-            raise SystemExit(f"no dataset at {args.dataset}: build it (widget-server data build --scale national "
-                             f"--output {args.dataset}), pass --build, or give --dataset var/dataset.sqlite")
-        subprocess.run(cli + ["data", "build", "--scale", "national", "--output", str(args.dataset)], check=True)
-
+def run_once(args: argparse.Namespace, workers: int, duration: float, cli: list[str],
+             redis_url: str | None) -> dict[str, Any]:
+    """One server with `workers` workers: warm-up, measured load, figures."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "WIDGET_DATASET": str(args.dataset), **BENCH_ENV}
+    if redis_url:
+        env["WIDGET_REDIS_URL"] = redis_url
     log = tempfile.NamedTemporaryFile(prefix="bench-load-", suffix=".log", delete=False)   # access logs
     server = subprocess.Popen(cli + ["serve", "--host", "127.0.0.1", "--port", str(port),
-                                     "--workers", str(args.workers)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=log)
+                                     "--workers", str(workers)],
+                              env=env, stdout=log, stderr=log)
     try:
-        wait_ready(base, server)
-        time.sleep(1.0)                     # every worker up, not just the first to answer
+        wait_ready(base, server, Path(log.name), workers)
         pids = descendants(server.pid)
         cold = rss_mb(pids)
         mix = QueryMix(args.dataset, args.seed)
-        warmup_s = warm_up(base, mix, args.concurrency, 2048,
+        warmup_s = warm_up(base, mix, args.concurrency, 0.98,
                            min(args.warmup_max, MAX_DURATION_S))
         warm = rss_mb(pids)
         run: dict[str, Any] = {"latencies": [], "errors": [], "cached": 0, "partial": 0, "elapsed": 0.0}
@@ -263,7 +253,7 @@ def main() -> int:
     figures = {
         "dataset": str(args.dataset), "dataset_version": health["dataset"]["version"],
         "scale": health["dataset"].get("scale"), "counts": health.get("counts", {}),
-        "workers": args.workers, "concurrency": args.concurrency, "warmup_s": round(warmup_s, 1),
+        "workers": workers, "redis": bool(redis_url), "concurrency": args.concurrency, "warmup_s": round(warmup_s, 1),
         "duration_s": round(run["elapsed"], 1),
         "requests": len(lat) + sum(1 for e in run["errors"] if not e[:3].isdigit()),
         "throughput_rps": round(len(lat) / run["elapsed"], 1), "errors": len(run["errors"]),
@@ -278,15 +268,81 @@ def main() -> int:
                    f"SQLite {sqlite3.sqlite_version}",
         "access_log": log.name,
     }
-    print(json.dumps(figures, indent=2, ensure_ascii=False))
-    for error in run["errors"][:10]:
-        print("error:", error, file=sys.stderr)
+    figures["errors_sample"] = run["errors"][:10]
+    figures["growth_ok"] = growth <= 10
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", type=Path, default=ROOT / "var" / "national.sqlite")
+    parser.add_argument("--build", action="store_true", help="build the national dataset first if it is missing")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of measured load")
+    parser.add_argument("--warmup-max", type=float, default=240.0,
+                        help="at most this many seconds of warm-up to fill the workers' caches")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=worker_counts, default=[1, 2],
+                        help="worker counts to run one after the other (default 1,2)")
+    parser.add_argument("--redis", action="store_true",
+                        help="start a redis-server and share the rate limits through it (WIDGET_REDIS_URL)")
+    parser.add_argument("--segments", type=int, default=6, help="RSS samples taken during the run")
+    parser.add_argument("--seed", type=int, default=20261129)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    duration = min(args.duration, MAX_DURATION_S)
+    cli = [sys.executable, "-m", "widget_server"]
+    if not args.dataset.exists():
+        if not args.build:
+            raise SystemExit(f"no dataset at {args.dataset}: build it (widget-server data build --scale national "
+                             f"--output {args.dataset}), pass --build, or give --dataset var/dataset.sqlite")
+        subprocess.run(cli + ["data", "build", "--scale", "national", "--output", str(args.dataset)], check=True)
+
+    redis = None
+    redis_url = None
+    if args.redis:   # a redis-server of the bench's own, nothing saved
+        redis_port = free_port()
+        redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        time.sleep(0.5)
+    try:
+        runs = [run_once(args, workers, duration, cli, redis_url) for workers in args.workers]
+    finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
+    print(json.dumps(runs, indent=2, ensure_ascii=False))
+    for figures in runs:
+        for error in figures["errors_sample"]:
+            print(f"error ({figures['workers']} workers):", error, file=sys.stderr)
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
-    checks = {"no errors": not run["errors"], "RSS growth after warm-up <= 10 %": growth <= 10}
+        args.json.write_text(json.dumps(runs, indent=2, ensure_ascii=False) + "\n")
+    print(scaling_table(runs))
+    checks = {f"{f['workers']} workers: {name}": ok for f in runs
+              for name, ok in (("no errors", not f["errors"]), ("RSS growth after warm-up <= 10 %", f["growth_ok"]))}
     for name, ok in checks.items():
         print(f"{'PASS' if ok else 'FAIL'}  {name}")
     return 0 if all(checks.values()) else 1
+
+
+def scaling_table(runs: list[dict[str, Any]]) -> str:
+    """Markdown: each run's figures, and its throughput against the first run's."""
+    base = runs[0]["throughput_rps"] or 1.0
+    lines = ["| workers | Redis | requests | throughput | vs first | errors | cache hits | p50 ms | p90 ms | p99 ms "
+             "| RSS after warm-up MB | RSS growth |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for f in runs:
+        lines.append(f"| {f['workers']} | {'yes' if f['redis'] else 'no'} | {f['requests']:,} | {f['throughput_rps']} r/s | "
+                     f"×{f['throughput_rps'] / base:.2f} | {f['errors']} | {f['cache_hit_share'] * 100:.1f} % | "
+                     f"{f['p50_ms']} | {f['p90_ms']} | {f['p99_ms']} | {f['rss_mb']['after_warmup']} | "
+                     f"{f['rss_mb']['growth_pct']:+.1f} % |")
+    return "\n".join(lines)
+
+
+def worker_counts(value: str) -> list[int]:
+    counts = [int(v) for v in value.split(",") if v.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts, e.g. 1,2")
+    return counts
 
 
 if __name__ == "__main__":

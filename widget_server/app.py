@@ -31,6 +31,7 @@ from widget_server.web.metrics import Metrics, metrics_endpoint
 from widget_server.web.observe import ObserveMiddleware
 from widget_server.web.query_limits import QueryLimitsMiddleware
 from widget_server.web.rate_limit import RateLimitMiddleware
+from widget_server.web.rate_redis import RedisBuckets
 from widget_server.web.responses import error_response, service_error_handler
 from widget_server.web.search_api import SearchEndpoint
 from widget_server.web.security_headers import PartnerAccessMiddleware, SecurityHeadersMiddleware
@@ -105,9 +106,11 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
                       callers_per_client=settings.metrics_callers_per_client, trust_proxy=settings.trust_proxy,
                       proxy_hops=settings.proxy_hops)
     search.source_failure_listeners.append(metrics.source_failed)
+    shared_buckets = RedisBuckets(settings.redis_url) if settings.redis_url else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        metrics.worker_started()
         dataset = datasets.load()
         live = None
         if france_travail.enabled:
@@ -119,6 +122,9 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
         finally:
             if live is not None:
                 await live.aclose()
+            if shared_buckets is not None:
+                await shared_buckets.aclose()
+            metrics.worker_stopped()
 
     app = Starlette(
         routes=routes(search),
@@ -133,7 +139,8 @@ def create_app(settings: Settings | None = None, sources: dict[str, Source] | No
             Middleware(PartnerAccessMiddleware, registry=partners),
             Middleware(RateLimitMiddleware, per_ip=(settings.rate_per_ip, settings.rate_burst_per_ip),
                        per_caller=(settings.rate_per_caller, settings.rate_burst_per_caller),
-                       registry=partners, trust_proxy=settings.trust_proxy, proxy_hops=settings.proxy_hops),
+                       registry=partners, trust_proxy=settings.trust_proxy, proxy_hops=settings.proxy_hops,
+                       shared=shared_buckets),
         ],
         exception_handlers={
             ServiceError: service_error_handler,

@@ -5,18 +5,27 @@ sends nothing at all, or its headers one byte at a time, is never closed: a few 
 exhaust the process's file descriptors (slowloris). GuardedH11Protocol gives every request a
 deadline for its headers (WIDGET_HEADER_TIMEOUT), from the moment the connection opens or the
 previous answer was sent; past it the connection is closed without an answer.
+
+With `--workers N` (N > 1) the workers share a fresh metrics folder (PROMETHEUS_MULTIPROC_DIR),
+so that /metrics sums them all (web/metrics_workers.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from typing import Any
+import glob
+import os
+import shutil
+import tempfile
+from typing import Any, Iterator
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from widget_server.settings import Settings
+from widget_server.web.metrics_workers import ENV as METRICS_DIR_ENV
 
 # h11's own default, said here: a request line and headers above it get a 400 from the protocol.
 MAX_HEADER_BYTES = 16 * 1024
@@ -81,6 +90,36 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def workers_metrics_dir(workers: int) -> Iterator[str | None]:
+    """The folder the workers share their metrics in, empty at start; None for a single process
+    (unless the operator gave one).
+
+    Set in the environment before uvicorn spawns the workers: prometheus_client chooses where
+    values live when it is first imported, in each worker. A folder given by the operator is
+    emptied (the files of a previous run would be summed with this one's) and kept; otherwise a
+    new temporary folder is made, and removed when the server stops.
+    """
+    given = os.environ.get(METRICS_DIR_ENV)
+    if not given and workers <= 1:
+        yield None
+        return
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in glob.glob(os.path.join(given, "*.db")):
+            os.remove(name)
+        yield given
+        return
+    path = tempfile.mkdtemp(prefix="widget-metrics-")
+    os.environ[METRICS_DIR_ENV] = path
+    try:
+        yield path
+    finally:
+        del os.environ[METRICS_DIR_ENV]
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
-    uvicorn.run("widget_server.app:create_app", factory=True, host=host, port=port, workers=workers,
-                **uvicorn_options(settings))
+    with workers_metrics_dir(workers):
+        uvicorn.run("widget_server.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    **uvicorn_options(settings))

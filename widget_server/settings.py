@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_ROOT.parent
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class SettingError(ValueError):
@@ -101,6 +102,11 @@ class Settings(EnvSettings):
     rate_burst_per_caller: int = _setting(
         "WIDGET_RATE_BURST_PER_CALLER", 200, "Requests one caller may send at once above its rate."
     )
+    redis_url: str = _setting(
+        "WIDGET_REDIS_URL", "",
+        "Redis that every worker and host share for the rate limits (redis://host:6379/0); empty: each "
+        "process counts for itself. Unreachable: requests are served, counted per process, a warning logged.",
+    )
     metrics_callers: int = _setting(
         "WIDGET_METRICS_CALLERS", 100,
         "Distinct callers given their own label in /metrics in open mode; later ones count as 'other' "
@@ -126,6 +132,9 @@ class Settings(EnvSettings):
         if self.proxy_hops < 1:
             raise SettingError(f"Setting 'WIDGET_PROXY_HOPS' has value {self.proxy_hops!r}: at least 1 "
                                "(the number of proxies in front of the service).")
+        if self.redis_url and not self.redis_url.startswith(REDIS_SCHEMES):
+            raise SettingError(f"Setting 'WIDGET_REDIS_URL' has value {self.redis_url!r}: not a Redis URL "
+                               "(redis://host:6379/0, rediss:// for TLS, unix:///path/to/socket).")
 
 
 

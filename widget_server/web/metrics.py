@@ -1,8 +1,8 @@
 """GET /metrics in Prometheus text format, and the middleware that counts every request.
 
-Each process has its own registry (not prometheus_client's global one, so tests can build many
-apps): with `--workers N` each scrape sees one worker only. Scrape each worker, or run one
-worker per container (see docs/partners.md).
+Each app has its own registry (not prometheus_client's global one, so tests can build many
+apps). With `--workers N` the workers write their values to shared files and any scrape sums
+them (metrics_workers.py); each host is scraped on its own (docs/deploy.md).
 
 Label values are bounded: routes are templates (never raw paths), methods a fixed set, callers
 the registered partners (always their own label), plus in open mode up to N unregistered callers,
@@ -12,11 +12,13 @@ then "other". One client address may create only a few of those N labels
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import mark_process_dead
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +28,7 @@ from widget_server import __version__
 from widget_server.caller import request_caller
 from widget_server.partners import PartnerRegistry
 from widget_server.web.access_log import method_label, public_caller, route_template
+from widget_server.web.metrics_workers import HostCollector, WorkerCache, forget_dead_workers, multiprocess_dir
 from widget_server.web.rate_limit import client_key
 
 # `*_created` series double the output for no use here (process start is enough).
@@ -49,18 +52,27 @@ class Metrics:
         self.proxy_hops = proxy_hops
         self._callers: set[str] = set()
         self._labels_by_client: dict[str, int] = {}   # at most max_callers keys: each created a label
+        self.multiprocess_dir = multiprocess_dir()
+        # Several workers: values go to the shared files (whatever the registry), read back by the scrape.
+        own = None if self.multiprocess_dir else self.registry
         self.requests = Counter("widget_http_requests", "HTTP requests by route template, method and status.",
-                                ["route", "method", "status"], registry=self.registry)
+                                ["route", "method", "status"], registry=own)
         self.latency = Histogram("widget_http_request_duration_seconds", "Time to answer, by route template.",
-                                 ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
+                                 ["route"], buckets=LATENCY_BUCKETS, registry=own)
         self.caller_requests = Counter("widget_caller_requests",
                                        "Requests naming a caller, by caller (bounded; the rest is 'other').",
-                                       ["caller"], registry=self.registry)
+                                       ["caller"], registry=own)
         self.source_failures = Counter("widget_source_failures",
                                        "Search sources that failed (source_error), ran out of time "
                                        "(source_timeout) or answered degraded (a warning code), by source.",
-                                       ["source", "code"], registry=self.registry)
-        self.registry.register(_StateCollector(search, datasets))
+                                       ["source", "code"], registry=own)
+        self.worker_cache: WorkerCache | None = None
+        if self.multiprocess_dir:
+            self.worker_cache = WorkerCache(search)
+            self.registry.register(HostCollector(self.multiprocess_dir, self.worker_cache,
+                                                 _StateCollector(None, datasets)))
+        else:
+            self.registry.register(_StateCollector(search, datasets))
 
     def caller_label(self, caller: str, client: str = "-") -> str:
         """The caller's label; `client` (the client's bucket key) is charged for each new one."""
@@ -86,6 +98,16 @@ class Metrics:
         if caller is not None:
             client = client_key(scope, self.trust_proxy, self.proxy_hops)
             self.caller_requests.labels(self.caller_label(caller, client)).inc()
+        if self.worker_cache is not None:
+            self.worker_cache.sync()
+
+    def worker_started(self) -> None:
+        if self.multiprocess_dir:
+            forget_dead_workers(self.multiprocess_dir)
+
+    def worker_stopped(self) -> None:
+        if self.multiprocess_dir:   # its counters stay in the sums, its cache sizes go
+            mark_process_dead(os.getpid(), self.multiprocess_dir)
 
     def source_failed(self, source: str, code: str) -> None:
         """Called by the search endpoint for each bucket that came back with an error or a warning."""
@@ -131,7 +153,6 @@ class _StateCollector(Collector):
             return self.datasets.get()
         except Exception:   # not loaded yet or unavailable: the other metrics still matter
             return None
-
 
 
 async def metrics_endpoint(request: Request) -> Response:

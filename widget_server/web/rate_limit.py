@@ -11,8 +11,9 @@ an Origin (or a Referer) on one of its allowed origins, or, for the widget page,
 script with no Origin, another site) draws from a separate bucket, "<caller>:anon", with the
 same rate: whoever floods under a partner's name cannot make its real visitors get 429s.
 
-Limits are per process: with `--workers N` a client gets up to N times the rate (see
-docs/partners.md).
+Buckets live in the process, so with `--workers N` (or N hosts) a client gets up to N times the
+rate, unless WIDGET_REDIS_URL names a Redis: then every worker of every host takes its tokens
+there (`rate_redis.py`), and falls back to its own buckets while Redis is unreachable.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
-from typing import Callable
+from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
 from cachetools import TTLCache
@@ -30,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from widget_server.caller import request_caller
 from widget_server.errors import RateLimited
 from widget_server.partners import Partner, PartnerRegistry
+from widget_server.web.rate_redis import Draw, RedisBuckets
 from widget_server.web.responses import error_response
 
 # Health checks and scrapes must never be refused; static files are cheap and cached by browsers.
@@ -74,6 +76,7 @@ class TokenBuckets:
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, per_ip: tuple[float, int], per_caller: tuple[float, int],
                  registry: PartnerRegistry | None = None, trust_proxy: bool = False, proxy_hops: int = 1,
+                 shared: RedisBuckets | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.registry = registry or PartnerRegistry()
@@ -84,26 +87,46 @@ class RateLimitMiddleware:
         fills = [p.burst / p.rate for p in self.registry.partners.values() if p.rate and p.burst]
         default_fill = per_caller[1] / per_caller[0] if per_caller[0] > 0 else 1.0
         self.by_caller = TokenBuckets(*per_caller, max_fill_s=max([default_fill, *fills]), clock=clock)
+        self.shared = shared
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or _exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
-        wait = 0.0
-        if self.by_ip.enabled:
-            wait = self.by_ip.take(client_key(scope, self.trust_proxy, self.proxy_hops))
-        caller = request_caller(scope)
-        if not wait and caller is not None:
-            partner = self.registry.get(caller)
-            key = caller if partner is None or from_partner_page(scope, partner) else f"{caller}:anon"
-            if partner is not None and partner.rate:
-                wait = self.by_caller.take(key, partner.rate, partner.burst or self.by_caller.burst)
-            elif self.by_caller.enabled:
-                wait = self.by_caller.take(key)
+        draws = self.draws(scope)
+        wait: float | None = None
+        if draws and self.shared is not None:
+            wait = await self.shared.take(draws)
+        if wait is None:   # no Redis, or Redis unreachable: the process's own buckets count
+            wait = self.take_local(draws)
         if wait:
             await error_response(RateLimited(max(1, math.ceil(wait))))(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    def draws(self, scope: Scope) -> list[Draw]:
+        """The buckets this request takes a token from, in order: its address's, then its caller's."""
+        draws: list[Draw] = []
+        if self.by_ip.enabled:
+            draws.append(("ip", client_key(scope, self.trust_proxy, self.proxy_hops),
+                          self.by_ip.rate, self.by_ip.burst))
+        caller = request_caller(scope)
+        if caller is not None:
+            partner = self.registry.get(caller)
+            key = caller if partner is None or from_partner_page(scope, partner) else f"{caller}:anon"
+            if partner is not None and partner.rate:
+                draws.append(("caller", key, partner.rate, partner.burst or self.by_caller.burst))
+            elif self.by_caller.enabled:
+                draws.append(("caller", key, self.by_caller.rate, self.by_caller.burst))
+        return draws
+
+    def take_local(self, draws: Sequence[Draw]) -> float:
+        """Take from the process's buckets, stopping at the first empty one."""
+        for family, key, rate, burst in draws:
+            wait = (self.by_ip if family == "ip" else self.by_caller).take(key, rate, burst)
+            if wait:
+                return wait
+        return 0.0
 
 
 def _exempt(path: str) -> bool:
