@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any, Iterable, Mapping
+
+import orjson
 
 from widget_server.items import Item, hiring_band
 
@@ -89,11 +90,11 @@ class EnvelopeBuilder:
         if not row["sources"]:   # an item imported the old way: its source and no year
             return []
         return [{"source": s["source"], "label": SOURCE_LABELS.get(s["source"], s["source"]), "year": s["year"]}
-                for s in json.loads(row["sources"])]
+                for s in orjson.loads(row["sources"])]
 
     @staticmethod
     def outcomes(raw: str | None) -> list[dict[str, Any]]:
-        return [{k: figure.get(k) for k in OUTCOME_KEYS} for figure in json.loads(raw)] if raw else []
+        return [{k: figure.get(k) for k in OUTCOME_KEYS} for figure in orjson.loads(raw)] if raw else []
 
     def offer(self, row: Mapping[str, Any], distance: float | None) -> Item:
         nature = row["contract_nature"]
@@ -145,6 +146,6 @@ def fetch_rows(conn: sqlite3.Connection, table: str, ids: Iterable[int]) -> dict
     cursor = conn.cursor()
     cursor.row_factory = sqlite3.Row
     rows = cursor.execute(
-        f"SELECT * FROM {table} WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(id_list),)
+        f"SELECT * FROM {table} WHERE id IN (SELECT value FROM json_each(?))", (orjson.dumps(id_list).decode(),)
     ).fetchall()
     return {row["id"]: row for row in rows}
