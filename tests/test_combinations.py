@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from widget_server.combinations import best_pairs, pair_score
 
 PARENTS = {"D1102": "D1102", "D1108": "D1102", "D1104": "D1104"}
@@ -103,3 +105,25 @@ def test_france_wide_uses_the_distance_between_the_two_places():
     pairs = best_pairs([formation], [farther, near_it], None, PARENTS)
     assert order(pairs)[0] == ("f", "near")
     assert pairs[0]["distances"]["learner_to_formation_km"] is None
+
+
+def test_a_predicted_recruiter_counts_half_an_offer():
+    # On the spot (T = 0, P = 1): score = 0.6 + 0.4 S, S = 1 for an offer, 0.5 x 50 / 100 for this prediction.
+    formation = item("formation", "f", at(0))
+    offer_score, _ = pair_score(formation, item("offer", "o", at(0)), LEARNER)
+    predicted_score, _ = pair_score(formation, item("recruiter", "r", at(0), score=50), LEARNER)
+    assert offer_score == pytest.approx(1.0)
+    assert predicted_score == pytest.approx(0.6 + 0.4 * 0.25)
+
+
+def test_the_half_weight_of_a_prediction_orders_recruiters():
+    # Where "0.5 x score" and "score" disagree: "sure" scores 100 but its pair travels T = 10 km
+    # (P = 0.5), "weak" scores 20 on the spot (P = 1).
+    #   0.6 x 0.5 + 0.4 x 0.5 x 1.0 = 0.50  <  0.6 x 1 + 0.4 x 0.5 x 0.2 = 0.64   (the formula)
+    #   0.6 x 0.5 + 0.4 x 1.0       = 0.70  >  0.6 x 1 + 0.4 x 0.2       = 0.68   (without the 0.5)
+    formation = item("formation", "f", at(0))
+    sure = item("recruiter", "sure", at(10 / 0.6), score=100)      # T = 0.4 d + 0.2 d = 10
+    weak = item("recruiter", "weak", at(0, 0.001), score=20)
+    pairs = best_pairs([formation], [sure, weak], LEARNER, PARENTS, 30)
+    assert order(pairs) == [("f", "weak"), ("f", "sure")]
+    assert [p["score"] for p in pairs] == [pytest.approx(0.64, abs=2e-3), pytest.approx(0.50, abs=2e-3)]

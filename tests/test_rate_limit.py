@@ -42,8 +42,29 @@ def test_bucket_allows_the_burst_then_refills_at_the_rate():
     assert buckets.take("b") == 0.0                        # another key has its own bucket
     clock.now += 0.5
     assert buckets.take("a") == 0.0
-    clock.now += 100
-    assert [buckets.take("a") for _ in range(5)][-1] > 0   # refilled to the burst, not beyond
+    assert buckets.take("a") == pytest.approx(0.5)
+
+
+def test_refill_stops_at_the_burst():
+    # The bucket lives burst / rate = 2 s after its last take: refill it for 1.9 s, before it expires
+    # (an expired bucket is recreated full, which would hide an uncapped refill).
+    clock = FakeClock()
+    buckets = TokenBuckets(2.0, 4, clock=clock)
+    assert buckets.take("a") == 0.0                        # 3 left
+    clock.now += 1.9                                       # 3 + 3.8 tokens, capped at 4
+    allowed = 0
+    while buckets.take("a") == 0.0 and allowed < 10:
+        allowed += 1
+    assert allowed == 4
+    assert buckets.take("a") == pytest.approx(0.5)         # empty: the next token in 1/rate
+
+
+def test_a_take_with_a_partner_rate_and_burst_uses_them():
+    clock = FakeClock()
+    buckets = TokenBuckets(1.0, 10, clock=clock)
+    assert [buckets.take("p", 4.0, 2) for _ in range(3)] == [0.0, 0.0, pytest.approx(0.25)]
+    clock.now += 0.25
+    assert buckets.take("p", 4.0, 2) == 0.0
 
 
 def test_buckets_are_bounded():
