@@ -1,0 +1,259 @@
+"""Mutation testing of the core modules with mutmut, against their fast targeted tests.
+
+    .venv/bin/python bench/mutation.py [MODULE ...] [--list] [--planted] [--report-only]
+
+Each module of MODULES is mutated on its own, in its own work folder under var/mutation/
+(git-ignored): a generated pyproject.toml holding only mutmut's settings, and links to the
+project's widget_server/, tests/, data/ and embed_examples/. mutmut first runs the module's test
+files once to learn which test reaches which function, then runs, for each mutant, only the tests
+that reach the mutated function (its own narrowing), one mutant at a time, under `nice`.
+
+`--planted` plants the five bugs of issue 16 one at a time (in a copy of the package) and runs
+the tests named for each: every one must fail.
+
+The results (score per module, surviving mutants with the reason each is acceptable) go to
+bench/RESULTS-mutation.md. Not part of .ci/run: a full run takes the better part of an hour.
+To add a module: one line in MODULES (its path and its fast test files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "mutation"
+RESULTS = ROOT / "bench" / "RESULTS-mutation.md"
+MUTMUT = Path(sys.executable).parent / "mutmut"
+
+# module -> the fast test files that are about it (browser, fuzz and slow tests stay out).
+MODULES: dict[str, list[str]] = {
+    "widget_server/combinations.py": ["tests/test_combinations.py"],
+    "widget_server/web/rate_limit.py": ["tests/test_rate_limit.py"],
+    "widget_server/web/security_headers.py": ["tests/test_security_headers.py"],
+    "widget_server/partners.py": ["tests/test_partners.py"],
+    "widget_server/store/geo.py": ["tests/store/test_geo.py"],
+    "widget_server/query.py": ["tests/test_search.py"],
+    "widget_server/search.py": ["tests/test_search.py"],
+    "widget_server/web/search_api.py": ["tests/test_search.py"],
+    "widget_server/ingest/importer.py": ["tests/ingest/test_importers.py"],
+    "widget_server/ingest/catalogue/merge.py": ["tests/ingest/test_catalogue.py"],
+    "widget_server/ingest/catalogue/outcomes.py": ["tests/ingest/test_catalogue.py"],
+    # "widget_server/lba/mapping.py": ["tests/test_lba_mapping.py"],   # when it lands
+}
+
+# The five bugs the audit of issue 16 planted, and the tests that must now catch each.
+PLANTED = [
+    ("sources awaited one after another", "widget_server/search.py",
+     "    outcomes = await asyncio.gather(*(_guarded(sources[b], dataset, query, budget_s) for b in buckets))",
+     "    outcomes = [await _guarded(sources[b], dataset, query, budget_s) for b in buckets]",
+     ["tests/test_search.py::test_two_hanging_sources_share_one_budget",
+      "tests/test_search.py::test_sources_run_concurrently_not_one_after_another"]),
+    ("any If-None-Match answered 304", "widget_server/web/search_api.py",
+     "        if cached.etag in _if_none_match(request):",
+     "        if _if_none_match(request):",
+     ["tests/test_search.py::test_identical_queries_are_cached_with_etag_and_304"]),
+    ("refill not capped at the burst", "widget_server/web/rate_limit.py",
+     "min(burst, bucket[0] + (now - bucket[1]) * rate)",
+     "bucket[0] + (now - bucket[1]) * rate",
+     ["tests/test_rate_limit.py::test_refill_stops_at_the_burst"]),
+    ("0.5 factor of predicted recruiters dropped", "widget_server/combinations.py",
+     "    return 0.5 * employer[\"recruiter\"][\"hiring_score\"] / 100.0",
+     "    return employer[\"recruiter\"][\"hiring_score\"] / 100.0",
+     ["tests/test_combinations.py::test_a_predicted_recruiter_counts_half_an_offer",
+      "tests/test_combinations.py::test_the_half_weight_of_a_prediction_orders_recruiters"]),
+    ("radius limit raised from 200 to 20000 km", "widget_server/query.py",
+     "DEFAULT_RADIUS, MAX_RADIUS = 30, 200",
+     "DEFAULT_RADIUS, MAX_RADIUS = 30, 20000",
+     ["tests/test_search.py::test_parameter_errors", "tests/test_fuzz_api.py::test_the_contract_states_the_documented_bounds"]),
+]
+
+# Surviving mutants that are acceptable, and why (mutant name -> reason). Filled by reading
+# each survivor (`mutmut show NAME` in its work folder); a survivor not listed here is a gap.
+EQUIVALENT: dict[str, str] = {}
+
+
+def _link_tree(work: Path) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("widget_server", "tests", "data", "embed_examples"):
+        link = work / name
+        if not link.exists():
+            link.symlink_to(ROOT / name)
+
+
+def _slug(module: str) -> str:
+    return module.removeprefix("widget_server/").removesuffix(".py").replace("/", ".")
+
+
+def _mutant_prefix(module: str) -> str:
+    return module.removesuffix(".py").replace("/", ".") + "."
+
+
+def _config(module: str, tests: list[str]) -> str:
+    def toml_list(values: list[str]) -> str:
+        return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+    return f"""# Generated by bench/mutation.py for {module}: mutmut's settings only.
+[tool.mutmut]
+source_paths = ["widget_server"]
+only_mutate = ["{module}"]
+also_copy = ["data", "embed_examples"]
+pytest_add_cli_args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q", "-W", "ignore::DeprecationWarning"]
+pytest_add_cli_args_test_selection = {toml_list(tests)}
+use_git_change_detection = false
+timeout_multiplier = 5.0
+timeout_constant = 10.0
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+markers = ["browser: drives a real Chromium", "slow: takes more than a few seconds"]
+"""
+
+
+def _dataset(work_root: Path) -> Path:
+    """The default dataset, built once for every run (tests reuse it through WIDGET_TEST_DATASET)."""
+    path = work_root / "dataset.sqlite"
+    if not path.exists():
+        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                        "from widget_server.ingest.build import build_dataset; "
+                        "build_dataset(Path(sys.argv[1]), Path(sys.argv[2]))", str(ROOT / "data"), str(path)],
+                       check=True)
+    return path
+
+
+def run_module(module: str, fresh: bool) -> dict[str, str]:
+    work = WORK / _slug(module)
+    if fresh and work.exists():
+        shutil.rmtree(work)
+    _link_tree(work)
+    (work / "pyproject.toml").write_text(_config(module, MODULES[module]))
+    env = {**os.environ, "WIDGET_TEST_DATASET": str(_dataset(WORK))}
+    print(f"== {module}: mutmut run ({' '.join(MODULES[module])})", flush=True)
+    subprocess.run(["nice", "-n", "15", str(MUTMUT), "run", "--max-children", "1"], cwd=work, env=env,
+                   stdout=subprocess.DEVNULL, check=False)
+    return results(module)
+
+
+def results(module: str) -> dict[str, str]:
+    work = WORK / _slug(module)
+    if not (work / "mutants").exists():
+        return {}
+    out = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=work, capture_output=True, text=True).stdout
+    prefix = _mutant_prefix(module)
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*(\S+): (.+)$", line)
+        if m and m.group(1).startswith(prefix):
+            found[m.group(1)] = m.group(2).strip()
+    return found
+
+
+def show(module: str, name: str) -> str:
+    work = WORK / _slug(module)
+    text = subprocess.run([str(MUTMUT), "show", name], cwd=work, capture_output=True, text=True).stdout
+    diff = [ln for ln in text.splitlines() if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))]
+    return " / ".join(ln.strip() for ln in diff)[:300]
+
+
+def planted() -> list[tuple[str, list[str], bool]]:
+    """Plant each bug in a copy of the package and run its tests: (bug, tests, all of them failed)."""
+    outcome = []
+    # The control: the same tests on an unchanged copy pass (a failure below is the bug's, not the copy's).
+    control = [("control: no bug planted", PLANTED[0][1], "", "", [t for *_, tests in PLANTED for t in tests])]
+    for title, path, old, new, tests in control + PLANTED:
+        work = WORK / "planted"
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        shutil.copytree(ROOT / "widget_server", work / "widget_server")
+        shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
+        for name in ("tests", "data", "embed_examples"):
+            (work / name).symlink_to(ROOT / name)
+        target = work / path
+        source = target.read_text()
+        if old:
+            assert source.count(old) == 1, f"{title}: the line to change is not in {path} any more"
+            target.write_text(source.replace(old, new))
+        failed = []
+        for test in tests:
+            run = subprocess.run(["nice", "-n", "15", sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly",
+                                  "-p", "no:cacheprovider", test], cwd=work, env={**os.environ, "PYTHONPATH": str(work)},
+                                 capture_output=True, text=True)
+            failed.append(run.returncode == 1)
+            verdict = ("passes" if run.returncode == 0 else "FAILS") + ("" if old else " (control)")
+            print(f"   {title}: {test} {verdict}", flush=True)
+        outcome.append((title, tests, all(failed) if old else not any(failed)))
+    return outcome
+
+
+def write_report(by_module: dict[str, dict[str, str]], command: str) -> None:
+    lines = ["# Mutation testing of the core modules", "",
+             f"Command: `{command}` (mutmut, one module at a time against its fast tests).",
+             f"Run on {dt.date.today().isoformat()}, 2 shared cores, under `nice`.", "",
+             "Score = killed / (killed + survived); timeouts count as killed (the mutant hangs a test), "
+             "mutants no test reaches count as survived. Equivalent mutants (explained below) are "
+             "counted both ways.", "",
+             "| module | tests | mutants | killed | survived | equivalent | score | score without equivalent |",
+             "|---|---|---|---|---|---|---|---|"]
+    total_k = total_s = total_e = 0
+    survivors = []
+    for module, found in by_module.items():
+        if not found:
+            lines.append(f"| `{module}` | {', '.join(MODULES[module])} | not run | | | | | |")
+            continue
+        killed = sum(1 for s in found.values() if s in ("killed", "timeout", "caught by type check"))
+        alive = [n for n, s in found.items() if s in ("survived", "no tests")]
+        equivalent = [n for n in alive if n in EQUIVALENT]
+        total_k, total_s, total_e = total_k + killed, total_s + len(alive), total_e + len(equivalent)
+        score = killed / (killed + len(alive)) if killed + len(alive) else 1.0
+        without = killed / (killed + len(alive) - len(equivalent)) if killed + len(alive) - len(equivalent) else 1.0
+        lines.append(f"| `{module}` | {', '.join(MODULES[module])} | {len(found)} | {killed} | {len(alive)} | "
+                     f"{len(equivalent)} | {score:.0%} | {without:.0%} |")
+        survivors += [(module, n, found[n]) for n in alive]
+    if total_k + total_s:
+        lines.append(f"| **all run** | | {total_k + total_s} | {total_k} | {total_s} | {total_e} | "
+                     f"**{total_k / (total_k + total_s):.0%}** | **{total_k / max(1, total_k + total_s - total_e):.0%}** |")
+    lines += ["", "## Surviving mutants", ""]
+    for module, name, status in survivors:
+        reason = EQUIVALENT.get(name, "not explained yet: a test is missing")
+        lines.append(f"- `{name}` ({status}): `{show(module, name)}`. {reason}")
+    RESULTS.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("modules", nargs="*", help="paths from MODULES (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the modules and their tests")
+    parser.add_argument("--planted", action="store_true", help="plant the five bugs of issue 16, one at a time")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from the last runs")
+    parser.add_argument("--fresh", action="store_true", help="forget earlier results of these modules")
+    args = parser.parse_args(argv)
+    if args.list:
+        for module, tests in MODULES.items():
+            print(module, " ".join(tests))
+        return 0
+    if args.planted:
+        return 0 if all(ok for _, _, ok in planted()) else 1
+    chosen = args.modules or list(MODULES)
+    unknown = [m for m in chosen if m not in MODULES]
+    if unknown:
+        parser.error(f"not in MODULES: {', '.join(unknown)}")
+    by_module = {}
+    for module in MODULES:
+        if module in chosen and not args.report_only:
+            by_module[module] = run_module(module, args.fresh)
+        else:
+            by_module[module] = results(module)
+    write_report(by_module, "python bench/mutation.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+    print(f"written: {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
