@@ -127,3 +127,60 @@ def test_the_half_weight_of_a_prediction_orders_recruiters():
     pairs = best_pairs([formation], [sure, weak], LEARNER, PARENTS, 30)
     assert order(pairs) == [("f", "weak"), ("f", "sure")]
     assert [p["score"] for p in pairs] == [pytest.approx(0.64, abs=2e-3), pytest.approx(0.50, abs=2e-3)]
+
+
+def test_pairs_carry_their_three_distances_rounded_to_100_m():
+    formation, job = item("formation", "f", at(3.04)), item("offer", "job", at(-7.26))
+    [pair] = best_pairs([formation], [job], LEARNER, PARENTS, 30)
+    assert pair["distances"] == {"learner_to_formation_km": 3.0, "learner_to_employer_km": 7.3,
+                                 "formation_to_employer_km": 10.3}
+    # T = 0.4 x 3.04 + 0.4 x 7.26 + 0.2 x 10.30 = 6.18: 0.6 / 1.618 + 0.4 = 0.7708...
+    assert pair["score"] == 0.771
+
+
+def test_the_flat_distance_shrinks_longitude_with_latitude():
+    # 20 km due east at 45° N: a degree of longitude is cos(45°) of a degree of latitude.
+    formation, job = item("formation", "f", at(0)), item("offer", "job", at(0, 20))
+    [pair] = best_pairs([formation], [job], LEARNER, PARENTS, 30)
+    assert pair["distances"]["formation_to_employer_km"] == 20.0
+    assert best_pairs([formation], [job], LEARNER, PARENTS, 19.9) == []     # the limit uses the same distance
+
+
+def test_an_unrelated_formation_does_not_hide_the_next_one():
+    pastry = item("formation", "pastry", at(1), romes=("D1104",))
+    bakery = item("formation", "bakery", at(2))
+    unknown = item("formation", "unknown-code", at(1), romes=("Z9999",))     # not in the parents table
+    job = item("offer", "job", at(1))
+    assert order(best_pairs([pastry, bakery], [job], LEARNER, PARENTS, 30)) == [("bakery", "job")]
+    z_job = item("offer", "z-job", at(1), romes=("Z9999",))
+    assert order(best_pairs([unknown], [z_job], LEARNER, PARENTS, 30)) == [("unknown-code", "z-job")]
+
+
+def test_a_far_pair_does_not_hide_the_next_one():
+    far, near = item("formation", "far", at(-40)), item("formation", "near", at(2))
+    job = item("offer", "job", at(1))
+    assert order(best_pairs([far, near], [job], LEARNER, PARENTS, 30)) == [("near", "job")]
+
+
+def test_a_formation_takes_three_employers_not_two():
+    formation = item("formation", "f", at(0))
+    jobs = [item("offer", f"o{i}", at(i + 1)) for i in range(5)]
+    assert order(best_pairs([formation], jobs, LEARNER, PARENTS, 30)) == [("f", "o0"), ("f", "o1"), ("f", "o2")]
+
+
+def test_twins_are_told_apart_by_title_words_company_and_town_only():
+    formation = item("formation", "f", at(0))
+    base = item("offer", "base", at(1), title="Boulanger  H/F", company="Fournil")
+    spaced = item("offer", "spaced", at(1.1), title="boulanger h/f", company="FOURNIL")   # reads the same
+    elsewhere = item("offer", "elsewhere", at(1.2), title="Boulanger H/F", company="Fournil")
+    elsewhere["place"]["city"] = "Autre ville"
+    no_town = item("offer", "no-town", at(1.3), title="Boulanger H/F", company="Fournil")
+    no_town["place"]["city"] = None
+    other_title = item("offer", "other-title", at(1.4), title="Boulanger-H/F", company="Fournil")
+    pairs = best_pairs([formation], [base, spaced, elsewhere, no_town, other_title], LEARNER, PARENTS, 30)
+    assert order(pairs) == [("f", "base"), ("f", "elsewhere"), ("f", "no-town")]
+    # Without a company or a title, two items still read as their town: the second is a twin.
+    bare = [item("offer", f"bare{i}", at(2 + i / 10)) for i in range(2)]
+    for b in bare:
+        b.pop("title"), b.pop("company")
+    assert order(best_pairs([formation], bare, LEARNER, PARENTS, 30)) == [("f", "bare0")]
