@@ -158,3 +158,78 @@ def test_a_partner_budget_is_spent_only_from_its_own_pages():
     assert client.get("/api/v1/search?caller=a.fr",
                       headers={"Referer": "https://www.a.fr/page"}).status_code == 200
     assert client.get("/api/v1/search?caller=a.fr", headers={"Origin": "https://www.a.fr"}).status_code == 429
+
+
+def _scope(path="/api/v1/search", query=b"", client=("192.0.2.1", 1234), **headers):
+    return {"type": "http", "path": path, "query_string": query, "client": client,
+            "headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]}
+
+
+def test_from_partner_page_reads_origin_referer_and_the_loaders_parent_origin():
+    from widget_server.web.rate_limit import from_partner_page
+
+    origin = parse_origin("https://www.a.fr")
+    assert origin is not None
+    partner = Partner("a.fr", (origin,))
+    assert from_partner_page(_scope(origin="https://www.a.fr"), partner)
+    assert not from_partner_page(_scope(origin="https://evil.example"), partner)
+    assert from_partner_page(_scope(referer="https://www.a.fr/page?x=1"), partner)
+    assert not from_partner_page(_scope(referer="ftp://www.a.fr/page"), partner)       # not a web page
+    assert not from_partner_page(_scope(referer="https:///nohost"), partner)
+    # "null" (a sandboxed frame) and our own host say nothing: the Referer is read next.
+    assert from_partner_page(_scope(origin="null", referer="https://www.a.fr/"), partner)
+    assert from_partner_page(_scope(origin="http://Widget.example:8000", host="widget.EXAMPLE:8000",
+                                    referer="https://www.a.fr/"), partner)
+    assert not from_partner_page(_scope(origin="http://widget.example:8000", host="other.example",
+                                        referer="https://www.a.fr/"), partner)
+    # The widget page (a navigation, no Origin) is framed by the page the loader names.
+    widget = "/widget"
+    assert from_partner_page(_scope(widget, b"caller=a.fr&parent_origin=https%3A%2F%2Fwww.a.fr"), partner)
+    assert not from_partner_page(_scope(widget, b"caller=a.fr&parent_origin=https%3A%2F%2Fevil.example"), partner)
+    assert not from_partner_page(_scope(widget, b"caller=a.fr&parent_origin="), partner)
+    assert not from_partner_page(_scope(widget, b"caller=a.fr"), partner)
+    # The API is fetched, so it has an Origin: a parent_origin there proves nothing.
+    assert not from_partner_page(_scope(query=b"parent_origin=https%3A%2F%2Fwww.a.fr"), partner)
+
+
+def test_client_address_behind_proxies():
+    from widget_server.web.rate_limit import client_address
+
+    two_lines = _scope(x_forwarded_for="198.51.100.1, 198.51.100.2")
+    two_lines["headers"].append((b"x-forwarded-for", b"203.0.113.5"))
+    assert client_address(two_lines, True, 1) == "203.0.113.5"
+    assert client_address(two_lines, True, 2) == "198.51.100.2"
+    assert client_address(two_lines, True, 3) == "198.51.100.1"
+    assert client_address(two_lines, True, 4) == "198.51.100.1"     # fewer entries than hops: the first
+    assert client_address(two_lines, False) == "192.0.2.1"
+    assert client_address(_scope(x_forwarded_for=" "), True) == "192.0.2.1"
+    assert client_address(_scope(client=None), False) is None
+    assert client_key(_scope(client=None), False) == "-"
+    assert client_key(_scope(client=("a" * 80, 1)), False) == "a" * 64
+    assert client_key(_scope(client=("not:an:address" + "x" * 80, 1)), False) == ("not:an:address" + "x" * 80)[:64]
+    assert client_key(_scope(x_forwarded_for="2001:db8::1"), True, 1) == "2001:db8::/64"
+
+
+def test_a_slow_partner_bucket_is_kept_for_its_whole_refill():
+    # petit refills 1 token in 10 s, more than the default bucket's 2 s life: its bucket must live 10 s.
+    origin = parse_origin("https://a.fr")
+    assert origin is not None
+    clock = FakeClock()
+    registry = PartnerRegistry({"petit": Partner("petit", (origin,), rate=0.1, burst=1)})
+    client = _tiny(clock, registry=registry, per_ip=(0.0, 1), per_caller=(1.0, 2))
+    assert client.get("/api/v1/search?caller=petit").status_code == 200
+    clock.now += 5
+    assert client.get("/api/v1/search?caller=petit").status_code == 429
+    clock.now += 4.9
+    assert client.get("/api/v1/search?caller=petit").status_code == 429
+    clock.now += 0.2
+    assert client.get("/api/v1/search?caller=petit").status_code == 200
+
+
+def test_the_middleware_uses_its_clock_for_addresses_too():
+    clock = FakeClock()
+    client = _tiny(clock, per_ip=(1.0, 1))
+    assert client.get("/api/v1/search").status_code == 200
+    assert client.get("/api/v1/search").status_code == 429
+    clock.now += 1.0
+    assert client.get("/api/v1/search").status_code == 200
