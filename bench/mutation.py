@@ -43,8 +43,9 @@ MODULES: dict[str, list[str]] = {
     "widget_server/search.py": ["tests/test_search.py"],
     "widget_server/web/search_api.py": ["tests/test_search.py"],
     "widget_server/ingest/importer.py": ["tests/ingest/test_importers.py"],
-    "widget_server/ingest/catalogue/merge.py": ["tests/ingest/test_catalogue.py"],
-    "widget_server/ingest/catalogue/outcomes.py": ["tests/ingest/test_catalogue.py"],
+    # test_catalogue.py loads the national referentials (a minute): the rules run on small ones here.
+    "widget_server/ingest/catalogue/merge.py": ["tests/ingest/test_merge_rules.py"],
+    "widget_server/ingest/catalogue/outcomes.py": ["tests/ingest/test_outcomes.py"],
     # "widget_server/lba/mapping.py": ["tests/test_lba_mapping.py"],   # when it lands
 }
 
