@@ -83,7 +83,28 @@ PLANTED = [
 
 # Surviving mutants that are acceptable, and why (mutant name -> reason). Filled by reading
 # each survivor (`mutmut show NAME` in its work folder); a survivor not listed here is a gap.
-EQUIVALENT: dict[str, str] = {}
+C = "widget_server.combinations."
+_PLACEHOLDER = ("a missing field reads the same placeholder on both items, whatever the placeholder: "
+                "twins stay twins and different items stay different")
+EQUIVALENT: dict[str, str] = {
+    C + "x__score__mutmut_4": "d_f and d_e are None together (no learner: France-wide) or neither is: `or` and `and` agree.",
+    C + "x__reads_as__mutmut_10": _PLACEHOLDER,
+    C + "x__reads_as__mutmut_14": "words joined by another separator: still one string per word sequence (words hold no space).",
+    C + "x__reads_as__mutmut_17": _PLACEHOLDER,
+    C + "x__reads_as__mutmut_22": _PLACEHOLDER,
+    C + "x__reads_as__mutmut_30": _PLACEHOLDER,
+    C + "x_best_pairs__mutmut_44": "only the order of the tiers matters (0 before 1 or 2).",
+    C + "x_best_pairs__mutmut_65": "d_fe == limit exactly, a float distance equal to the radius, does not occur; "
+                                   "pairs at 19.9 vs 20.0 km are tested.",
+    C + "x_best_pairs__mutmut_81": "the first four keys (tier, score, formation id, employer id) are unique: the "
+                                   "rest of the tuple is never compared.",
+    C + "x_best_pairs__mutmut_83": "same: a fifth key is never reached.",
+    C + "x_best_pairs__mutmut_93": "per_formation.get(fid, 1) >= 3 is false for an absent formation as 0 >= 3 is.",
+    C + "x_best_pairs__mutmut_118": "MAX_PER_EMPLOYER is 1: any count above 0 blocks the employer, so the count's "
+                                    "exact value is never read.",
+    C + "x_best_pairs__mutmut_122": "same: 2 blocks as 1 does.",
+    C + "x_best_pairs__mutmut_123": "same: 2 blocks as 1 does.",
+}
 
 
 def _link_tree(work: Path) -> None:

@@ -130,12 +130,13 @@ def test_the_half_weight_of_a_prediction_orders_recruiters():
 
 
 def test_pairs_carry_their_three_distances_rounded_to_100_m():
-    formation, job = item("formation", "f", at(3.04)), item("offer", "job", at(-7.26))
+    formation, job = item("formation", "f", at(3.44)), item("offer", "job", at(-7.23))
     [pair] = best_pairs([formation], [job], LEARNER, PARENTS, 30)
-    assert pair["distances"] == {"learner_to_formation_km": 3.0, "learner_to_employer_km": 7.3,
-                                 "formation_to_employer_km": 10.3}
-    # T = 0.4 x 3.04 + 0.4 x 7.26 + 0.2 x 10.30 = 6.18: 0.6 / 1.618 + 0.4 = 0.7708...
-    assert pair["score"] == 0.771
+    assert pair["distances"] == {"learner_to_formation_km": 3.4, "learner_to_employer_km": 7.2,
+                                 "formation_to_employer_km": 10.7}
+    assert [str(v) for v in pair["distances"].values()] == ["3.4", "7.2", "10.7"]
+    # T = 0.4 x 3.44 + 0.4 x 7.23 + 0.2 x 10.67 = 6.402: 0.6 / 1.6402 + 0.4 = 0.7658...
+    assert str(pair["score"]) == "0.766"
 
 
 def test_the_flat_distance_shrinks_longitude_with_latitude():
@@ -184,3 +185,15 @@ def test_twins_are_told_apart_by_title_words_company_and_town_only():
     for b in bare:
         b.pop("title"), b.pop("company")
     assert order(best_pairs([formation], bare, LEARNER, PARENTS, 30)) == [("f", "bare0")]
+
+
+def test_codes_outside_the_parents_table_pair_only_with_themselves():
+    school, job = item("formation", "f", at(1), romes=("Z9999",)), item("offer", "o", at(1), romes=("Z9998",))
+    assert best_pairs([school], [job], LEARNER, PARENTS, 30) == []
+
+
+def test_two_offers_of_one_company_in_one_town_with_other_titles_are_two_pairs():
+    formation = item("formation", "f", at(0))
+    baker = item("offer", "baker", at(1), title="Boulanger", company="Fournil")
+    pastry = item("offer", "pastry", at(1.1), title="Pâtissier", company="Fournil")
+    assert order(best_pairs([formation], [baker, pastry], LEARNER, PARENTS, 30)) == [("f", "baker"), ("f", "pastry")]
