@@ -39,7 +39,7 @@ MODULES: dict[str, list[str]] = {
     "widget_server/web/security_headers.py": ["tests/test_security_headers.py"],
     "widget_server/partners.py": ["tests/test_partners.py"],
     "widget_server/store/geo.py": ["tests/store/test_geo.py"],
-    "widget_server/query.py": ["tests/test_search.py"],
+    "widget_server/query.py": ["tests/test_query.py"],
     "widget_server/search.py": ["tests/test_search.py"],
     "widget_server/web/search_api.py": ["tests/test_search.py"],
     "widget_server/ingest/importer.py": ["tests/ingest/test_importers.py"],

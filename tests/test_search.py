@@ -183,6 +183,7 @@ def test_combinations_pair_nearby_places(search_client):
     ({"caller": "x", "romes": "D1102", "insee": "69123", "postal_code": "69003"}, ["postal_code"]),
     ({"caller": "x", "romes": "D1102", "latitude": "45"}, ["longitude"]),
     ({"caller": "x", "romes": "A0000"}, ["romes"]),
+    ({"caller": "x", "romes": " , "}, ["romes"]),
     ({"caller": "x", "romes": ",".join(f"D11{i:02d}" for i in range(21))}, ["romes"]),
     ({"caller": "x" * 101, "romes": "D1102"}, ["caller"]),
     ({"caller": "x", "romes": "D1102", "sources": "foo"}, ["sources"]),
