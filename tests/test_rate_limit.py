@@ -233,3 +233,67 @@ def test_the_middleware_uses_its_clock_for_addresses_too():
     assert client.get("/api/v1/search").status_code == 429
     clock.now += 1.0
     assert client.get("/api/v1/search").status_code == 200
+
+
+def test_a_bucket_lives_as_long_as_it_takes_to_refill():
+    # rate 0.5, burst 2: empty to full in 4 s. After 3 s it holds 1.5 tokens, not a fresh 2.
+    clock = FakeClock()
+    buckets = TokenBuckets(0.5, 2, clock=clock)
+    assert [buckets.take("a") for _ in range(2)] == [0.0, 0.0]
+    clock.now += 3
+    assert buckets.take("a") == 0.0
+    assert buckets.take("a") == pytest.approx(1.0)        # 0.5 token left: one more in 1 s
+
+
+def test_the_caller_bucket_lives_as_long_as_it_takes_to_refill():
+    clock = FakeClock()
+    client = _tiny(clock, per_ip=(0.0, 1), per_caller=(0.5, 2))    # 4 s to refill
+    assert [client.get("/api/v1/search?caller=c").status_code for _ in range(2)] == [200, 200]
+    clock.now += 3
+    assert [client.get("/api/v1/search?caller=c").status_code for _ in range(2)] == [200, 429]
+
+
+def test_a_partner_with_a_rate_and_no_burst_of_its_own():
+    origin = parse_origin("https://a.fr")
+    assert origin is not None
+    registry = PartnerRegistry({"p": Partner("p", (origin,), rate=1.0)})
+    client = _tiny(registry=registry, per_ip=(0.0, 1), per_caller=(1.0, 2))
+    assert [client.get("/api/v1/search?caller=p").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_request_refused_by_address_spends_nothing_of_its_callers_budget():
+    client = _tiny(trust_proxy=True, per_ip=(1.0, 1), per_caller=(1.0, 2))
+    first = [client.get("/api/v1/search?caller=c", headers={"X-Forwarded-For": "198.51.100.1"}).status_code
+             for _ in range(2)]
+    assert first == [200, 429]                      # the second was refused by address
+    other = client.get("/api/v1/search?caller=c", headers={"X-Forwarded-For": "198.51.100.2"}).status_code
+    assert other == 200                             # one caller token left, not zero
+
+
+def test_retry_after_is_one_second_at_least_and_rounded_up():
+    client = _tiny(per_ip=(1.0, 1))
+    client.get("/api/v1/search")
+    assert client.get("/api/v1/search").headers["retry-after"] == "1"
+    slow = _tiny(per_ip=(0.4, 1))
+    slow.get("/api/v1/search")
+    assert slow.get("/api/v1/search").headers["retry-after"] == "3"        # 2.5 s, rounded up
+
+
+def test_proxy_hops_reach_the_address_the_outer_proxy_saw():
+    client = _tiny(trust_proxy=True, proxy_hops=2)
+    codes = [client.get("/api/v1/search", headers={"X-Forwarded-For": f"198.51.100.{i}, 10.0.0.1"}).status_code
+             for i in range(4)]
+    assert codes == [200] * 4                       # four clients behind two proxies
+    two = _scope(x_forwarded_for="198.51.100.7, 10.0.0.1")
+    assert client_key(two, True, 2) == "198.51.100.7" and client_key(two, True) == "10.0.0.1"
+    from widget_server.web.rate_limit import client_address
+    assert client_address(two, True) == "10.0.0.1"
+
+
+def test_an_http_partner_page_is_read_from_its_referer():
+    from widget_server.web.rate_limit import from_partner_page
+
+    origin = parse_origin("http://intranet.a.fr")
+    assert origin is not None
+    partner = Partner("a", (origin,))
+    assert from_partner_page(_scope(referer="http://intranet.a.fr/page"), partner)
