@@ -139,6 +139,16 @@ EQUIVALENT.update({
     R + "x_client_key__mutmut_21": "strict=None is falsy like strict=False.",
 })
 
+M = "widget_server.ingest.catalogue.merge."
+O = "widget_server.ingest.catalogue.outcomes."
+EQUIVALENT.update({
+    M + "xǁMergerǁ_best__mutmut_9": "a 0/1 part of the score tuple scaled to 0/2: tuples compare in the same order.",
+    M + "xǁMergerǁ_best__mutmut_20": "same, for the identical-Certif-Info part.",
+    O + "x__pct__mutmut_7": "'XXXX' fails float() as '' does: None either way.",
+    O + "x__count__mutmut_3": "'XXXX' is no number, as '' is not: None either way.",
+    O + "xǁOutcomesǁfor_training__mutmut_13": "every loaded figure has a period: pop never misses.",
+})
+
 
 def _link_tree(work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)

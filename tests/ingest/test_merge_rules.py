@@ -115,3 +115,44 @@ def test_a_training_keeps_titles_certifs_and_the_first_coordinates():
     assert training.gps == (46.81, 4.72)
     assert training.certifs == {"c1"} and training.titles == {"cap boulanger"}
     assert ("cfd", "50022137") in training.nodes
+
+
+def test_a_uai_only_record_finds_its_siret_in_the_other_records():
+    records = [record(source_id="rco", cfd="50022137", trainer=CFA, trainer_uai="0711111A"),
+               record("parcoursup_2020", "ps", trainer="", trainer_uai="0711111A", cfd="50022137"),
+               record("parcoursup_2020", "manager", trainer="", manager_uai="0712222B", cfd="50022137"),
+               record(source_id="rco2", trainer=OTHER_CFA, manager_siret=CFA, manager_uai="0712222B", cfd="1")]
+    trainings = merger().merge(records)
+    assert groups(trainings) == [["rco", "manager", "ps"], ["rco2"]]      # within a source: by line, then id
+    # A UAI alone, or a SIRET alone, teaches nothing.
+    lone = [record(source_id="a", trainer="", trainer_uai="0713333C", cfd="50022137"),
+            record(source_id="b", trainer=CFA, cfd="50022137")]
+    assert [t.organisation for t in merger().merge(lone)] == ["uai:0713333C", "314057084"]
+
+
+def test_a_certif_info_id_brings_its_own_codes_and_title():
+    from widget_server.ingest.catalogue.diplomas import Certification
+
+    d = diplomas()
+    d.certifications["104239"] = Certification("BTS Management commercial opérationnel", "BTS", 5, "32031213",
+                                               "RNCP34031", ())
+    by_id = [record(source_id="cfd", cfd="32031213"), record(source_id="id", certif="104239", line=3)]
+    assert groups(Merger(d, Organisations()).merge(by_id)) == [["cfd", "id"]]
+    # Titles: the Certif Info label names the training, and another record of that title joins it.
+    titled = [record(source_id="id", certif="104239"),
+              record(source_id="t", cfd="77777777", title="BTS management commercial operationnel", line=3)]
+    [training] = Merger(d, Organisations()).merge(titled)
+    assert "bts management commercial operationnel" in training.titles
+
+
+def test_a_training_gathers_the_codes_of_every_record():
+    # cfd + rncp, then a record with the rncp only, then one with the cfd only: one training.
+    d = diplomas()
+    d.same.clear()
+    records = [record(source_id="both", cfd="32031213", rncp="RNCP34031"),
+               record(source_id="rncp", rncp="RNCP34031", line=3), record(source_id="cfd", cfd="32031213", line=4)]
+    [training] = Merger(d, Organisations()).merge(records)
+    assert training.nodes == {("cfd", "32031213"), ("rncp", "RNCP34031")}
+    later = [record(source_id="cfd", cfd="32031213"), record(source_id="both", cfd="32031213", rncp="RNCP34031",
+                                                             line=3), record(source_id="rncp", rncp="RNCP34031", line=4)]
+    assert groups(Merger(d, Organisations()).merge(later)) == [["cfd", "both", "rncp"]]

@@ -97,3 +97,12 @@ def test_a_training_carries_its_cfas_figures_then_its_diplomas_in_its_region(tmp
 ])
 def test_the_employment_rate_of_the_sort(figures, rate):
     assert employment_rate(figures) == rate
+
+
+def test_a_period_given_twice_keeps_its_first_row(tmp_path):
+    o = write(tmp_path, ["cumul 2023-2024;0630003L;Premier;ARA;;;81.0;;;",
+                         "cumul 2023-2024;0630003L;Second;ARA;;;50.0;;;"],
+              ["a;2022_2023;84;apprentissage;50022137;21;57;43;60",
+               "b;2022_2023;84;apprentissage;50022137;21;10;10;10"])
+    assert o.by_uai["0630003L"]["label"] == "Premier"
+    assert o.by_cfd_region[("50022137", "84")]["employment_6_months"] == 43
