@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -79,6 +80,12 @@ PLANTED = [
      "DEFAULT_RADIUS, MAX_RADIUS = 30, 200",
      "DEFAULT_RADIUS, MAX_RADIUS = 30, 20000",
      ["tests/test_search.py::test_parameter_errors", "tests/test_fuzz_api.py::test_the_contract_states_the_documented_bounds"]),
+    # Beyond the five: validation dropped while the contract still states the bound (what the
+    # fuzzer's negative-data check is for).
+    ("(extra) limit no longer checked, contract unchanged", "widget_server/query.py",
+     "    limit = r.integer(\"limit\", lo=1, hi=MAX_LIMIT, default=DEFAULT_LIMIT)",
+     "    limit = r.integer(\"limit\", lo=1, hi=10**9, default=DEFAULT_LIMIT)",
+     ["tests/test_fuzz_api.py::test_every_operation_keeps_its_contract", "tests/test_query.py::test_integer_bounds"]),
 ]
 
 # Surviving mutants that are acceptable, and why (mutant name -> reason). Filled by reading
@@ -148,6 +155,18 @@ EQUIVALENT.update({
     O + "x__count__mutmut_3": "'XXXX' is no number, as '' is not: None either way.",
     O + "xǁOutcomesǁfor_training__mutmut_13": "every loaded figure has a period: pop never misses.",
 })
+
+
+NOTES = """## What the runs leave out
+
+- Each module is mutated against the test files listed in MODULES, not the whole suite: a
+  mutant those files miss may be killed elsewhere (the browser, fuzz or HTTP tests), and is
+  still counted as survived here.
+- mutmut runs, for each mutant, only the tests that reach the mutated function (it records
+  them in a first run); one mutant at a time, under `nice -n 15`.
+- Modules marked "not run": their fast tests start the whole app or load the national
+  referentials (3 to 40 s per mutant on this machine), too slow for one session; their tests
+  were strengthened where issue 16 named a weakness (see the planted bugs above)."""
 
 
 def _link_tree(work: Path) -> None:
@@ -265,6 +284,7 @@ def planted() -> list[tuple[str, list[str], bool]]:
             verdict = ("passes" if run.returncode == 0 else "FAILS") + ("" if old else " (control)")
             print(f"   {title}: {test} {verdict}", flush=True)
         outcome.append((title, tests, all(failed) if old else not any(failed)))
+    (WORK / "planted.json").write_text(json.dumps({"date": dt.date.today().isoformat(), "outcome": outcome}))
     return outcome
 
 
@@ -295,7 +315,18 @@ def write_report(by_module: dict[str, dict[str, str]], command: str) -> None:
     if total_k + total_s:
         lines.append(f"| **all run** | | {total_k + total_s} | {total_k} | {total_s} | {total_e} | "
                      f"**{total_k / (total_k + total_s):.0%}** | **{total_k / max(1, total_k + total_s - total_e):.0%}** |")
-    lines += ["", "## Surviving mutants", ""]
+    lines += ["", "## The five planted bugs of issue 16", ""]
+    planted_file = WORK / "planted.json"
+    if planted_file.exists():
+        last = json.loads(planted_file.read_text())
+        lines += [f"`python bench/mutation.py --planted`, run on {last['date']}: each bug planted alone in a copy "
+                  "of the package, its tests run against it (and, first, against the unchanged copy: they pass).",
+                  "", "| bug | caught by | all fail on the bug |", "|---|---|---|"]
+        for title, tests, ok in last["outcome"]:
+            lines.append(f"| {title} | {'<br>'.join(f'`{t}`' for t in tests)} | {'yes' if ok else '**NO**'} |")
+    else:
+        lines.append("Not run yet: `python bench/mutation.py --planted`.")
+    lines += ["", NOTES, "", "## Surviving mutants", ""]
     for module, name, status in survivors:
         reason = EQUIVALENT.get(name, "not explained yet: a test is missing")
         lines.append(f"- `{name}` ({status}): `{show(module, name)}`. {reason}")
