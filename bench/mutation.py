@@ -98,6 +98,7 @@ EQUIVALENT: dict[str, str] = {
     C + "x__reads_as__mutmut_10": _PLACEHOLDER,
     C + "x__reads_as__mutmut_14": "words joined by another separator: still one string per word sequence (words hold no space).",
     C + "x__reads_as__mutmut_17": _PLACEHOLDER,
+    C + "x__reads_as__mutmut_19": _PLACEHOLDER,
     C + "x__reads_as__mutmut_22": _PLACEHOLDER,
     C + "x__reads_as__mutmut_30": _PLACEHOLDER,
     C + "x_best_pairs__mutmut_44": "only the order of the tiers matters (0 before 1 or 2).",
@@ -167,6 +168,23 @@ NOTES = """## What the runs leave out
 - Modules marked "not run": their fast tests start the whole app or load the national
   referentials (3 to 40 s per mutant on this machine), too slow for one session; their tests
   were strengthened where issue 16 named a weakness (see the planted bugs above)."""
+
+S = "widget_server.web.security_headers."
+_CODEC = "codec names are case-insensitive: 'LATIN-1' is 'latin-1'."
+_NAME = ("Starlette lower-cases the header names of a Response, MutableHeaders and Headers "
+         "lookups: the name's case never reaches the wire or the lookup.")
+_RAW_NAME = ("an upper-case raw name added by the middleware itself (not compared with a handler's): "
+             "HTTP header names are case-insensitive, browsers read it the same.")
+_RECEIVE = "nothing behind this middleware reads a request body (GET only): receive is never called."
+EQUIVALENT.update({
+    **{S + f"xǁSecurityHeadersMiddlewareǁ__init____mutmut_{n}": _CODEC for n in (9, 23, 27)},
+    S + "xǁSecurityHeadersMiddlewareǁ__call____mutmut_56": _RAW_NAME,
+    S + "xǁSecurityHeadersMiddlewareǁ__call____mutmut_73": _RECEIVE,
+    S + "xǁPartnerAccessMiddlewareǁ__call____mutmut_42": "error_response never reads the request body.",
+    **{S + f"xǁPartnerAccessMiddlewareǁ__init____mutmut_{n}": _NAME for n in (9, 10, 14, 15, 20, 21, 24, 25)},
+    **{S + f"xǁPartnerAccessMiddlewareǁ__call____mutmut_{n}": _NAME for n in (22, 36, 61, 67)},
+    S + "x__same_origin__mutmut_3": "partition and rpartition differ only for an origin holding '://' twice.",
+})
 
 
 def _link_tree(work: Path) -> None:

@@ -173,3 +173,53 @@ def test_csp_by_path_frame_options_and_an_explicit_policy():
                                                   permissions_policy="camera=()"))
     assert custom.get("/api/docs").headers["content-security-policy"] == "default-src 'none'"
     assert custom.get("/p").headers["permissions-policy"] == "camera=()"
+
+
+def test_a_handlers_own_headers_are_kept_and_never_doubled():
+    async def own(request):
+        return HTMLResponse("<p>x</p>", headers={
+            "X-Content-Type-Options": "nosniff", "Permissions-Policy": "camera=(self)",
+            "Cross-Origin-Resource-Policy": "same-site", "X-Frame-Options": "DENY"})
+
+    app = Starlette(routes=[Route("/widget.js", own), Route("/page", own)])
+    client = TestClient(SecurityHeadersMiddleware(app))
+    for path in ("/widget.js", "/page"):
+        r = client.get(path)
+        for name, value in (("x-content-type-options", "nosniff"), ("permissions-policy", "camera=(self)"),
+                            ("x-frame-options", "DENY")):
+            assert r.headers.get_list(name) == [value], (path, name)
+    assert client.get("/widget.js").headers.get_list("cross-origin-resource-policy") == ["same-site"]
+    plain = _tiny_app().get("/page")
+    assert plain.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+
+
+def test_raw_asgi_answers_without_headers_or_with_capitalised_names():
+    async def bare(scope, receive, send):
+        if scope["path"] == "/bare":
+            await send({"type": "http.response.start", "status": 204})
+        else:
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"Content-Type", b"text/html; charset=utf-8")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    client = TestClient(SecurityHeadersMiddleware(bare))
+    r = client.get("/bare")
+    assert r.status_code == 204 and r.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in r.headers
+    assert client.get("/html").headers["content-security-policy"] == DEFAULT_CSP
+
+
+def test_the_partner_gate_defaults_and_exact_preflight_headers():
+    from widget_server.partners import PartnerRegistry
+    from widget_server.web.security_headers import PartnerAccessMiddleware
+
+    async def ok(request):
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/api/x", ok, methods=["GET", "OPTIONS"])])
+    client = TestClient(PartnerAccessMiddleware(app, PartnerRegistry()))
+    r = client.options("/api/x", headers={"Origin": "https://b.fr", "Access-Control-Request-Method": "GET"})
+    assert r.headers["access-control-max-age"] == "600"
+    assert r.headers["access-control-allow-headers"] == (
+        "Accept, Accept-Language, Content-Language, Content-Type, If-None-Match")
+    assert r.headers["access-control-allow-origin"] == "*"
