@@ -186,6 +186,16 @@ EQUIVALENT.update({
     S + "x__same_origin__mutmut_3": "partition and rpartition differ only for an origin holding '://' twice.",
 })
 
+Q = "widget_server.query."
+EQUIVALENT.update({
+    Q + "x_parse_search_query__mutmut_35": "caller None or '' after a bad format: an error is recorded, so "
+                                           "raise_if_errors raises before the caller is read.",
+    **{Q + f"x_parse_search_query__mutmut_{n}": "the assert is reached only without errors, when every part is "
+       "truthy: `and`/`or` give the same (it documents, it does not check)." for n in range(98, 104)},
+    Q + "x__centre__mutmut_121": "by_postal_code matches exact postal codes, all of 5 digits: anything else "
+                                 "finds nothing, as the skipped lookup does.",
+})
+
 
 def _link_tree(work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)

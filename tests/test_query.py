@@ -150,6 +150,8 @@ def test_the_cache_key_leaves_the_caller_out_and_rounds_the_centre(communes):
     a = parse(communes, caller="a", latitude="45.770001", longitude="4.89")
     b = parse(communes, caller="b", latitude="45.770004", longitude="4.89")
     assert a.cache_key() == b.cache_key()
+    assert (parse(communes, latitude="45.77", longitude="4.890001").cache_key() ==
+            parse(communes, latitude="45.77", longitude="4.890004").cache_key())
     assert a.cache_key() == (("D1102",), (45.77, 4.89), 30, TYPES, None, "distance", 20, 1)
     assert parse(communes, latitude="45.77002", longitude="4.89").cache_key() != a.cache_key()
     assert parse(communes).cache_key()[1] is None
@@ -157,3 +159,51 @@ def test_the_cache_key_leaves_the_caller_out_and_rounds_the_centre(communes):
         {}, {"radius": "31"}, {"types": "offers"}, {"diploma": "4"}, {"sort": "date"}, {"limit": "5"},
         {"page": "2"}, {"romes": "D1104"})}
     assert len(keys) == 8
+
+
+# What a webmaster reads: each message names the parameter, echoes a bounded part of the value and
+# says how to fix it. Exact, so that a changed or lost word is seen.
+MESSAGES = [
+    ({"caller": "mon site"}, "« caller » (l'identifiant de votre site) ne peut contenir que des lettres, des "
+     "chiffres et les caractères . _ @ - (ex. mon-site.fr)."),
+    ({"romes": ""}, "Le paramètre « romes » est obligatoire : 1 à 20 codes ROME séparés par des virgules (ex. "
+     "romes=D1102,D1104). Trouvez-les avec /api/v1/metiers?q=boulanger."),
+    ({"romes": "D1102,boulanger,xx1,a,b,c,d"}, "« romes » : BOULANGER, XX1, A, B, C n'est pas un code ROME (une "
+     "lettre et 4 chiffres, ex. D1102)."),
+    ({"romes": "y" * 100}, f"« romes » : {'Y' * 80} n'est pas un code ROME (une lettre et 4 chiffres, ex. D1102)."),
+    ({"romes": ",".join(f"D11{i:02d}" for i in range(21))}, "« romes » : 21 codes donnés, 20 au plus."),
+    ({"romes": "Z9999,Z9998"}, "« romes » : code(s) ROME inconnu(s) : Z9999, Z9998. Vérifiez-les avec "
+     "/api/v1/metiers."),
+    ({"latitude": "45", "longitude": "4", "insee": "69123"}, "« insee » et des coordonnées désignent chacun un "
+     "lieu : donnez l'un ou l'autre."),
+    ({"insee": "69123", "postal_code": "69001"}, "« insee » et « postal_code » désignent chacun un lieu : donnez "
+     "l'un ou l'autre."),
+    ({"insee": "99999999999999"}, "« insee » : aucune commune n'a le code INSEE « 9999999999 » (5 caractères, ex. "
+     "69123 pour Lyon ; à ne pas confondre avec le code postal)."),
+    ({"postal_code": "123456789012345"}, "« postal_code » : aucune commune n'a le code postal « 1234567890 » (5 "
+     "chiffres, ex. 69003)."),
+    ({"types": "j" * 40}, f"« types » : « {'j' * 30} » n'est pas un type de résultat ; valeurs possibles : "
+     "formations, offers, recruiters (séparées par des virgules)."),
+    ({"types": ","}, "« types » : indiquez au moins un type parmi formations, offers, recruiters."),
+    ({"diploma": "9 (doctorat, habilitation)"}, "« diploma » : niveau de diplôme de 3 (CAP) à 7 (Master), reçu "
+     "« 9 (doctorat, habilitation) »."),
+    ({"diploma": "d" * 40}, f"« diploma » : niveau de diplôme de 3 (CAP) à 7 (Master), reçu « {'d' * 30} »."),
+]
+
+
+@pytest.mark.parametrize("params,message", MESSAGES)
+def test_error_messages_say_how_to_fix(communes, params, message):
+    with pytest.raises(InvalidParameters) as caught:
+        parse(communes, **params)
+    assert [d.message for d in caught.value.details] == [message]
+
+
+def test_the_bounds_of_the_caller_and_the_coordinates(communes):
+    assert parse(communes, caller="c" * 100).caller == "c" * 100
+    assert problems(communes, caller="c" * 101) == [("caller", "too_long")]
+    assert parse(communes, latitude="-90", longitude="-180").centre.latitude == -90
+    assert problems(communes, latitude="-90.5", longitude="4") == [("latitude", "out_of_range")]
+    assert problems(communes, latitude="45", longitude="-180.5") == [("longitude", "out_of_range")]
+    for given in ({"insee": "38185"}, {"postal_code": "38000"}):
+        centre = parse(communes, **given).centre
+        assert (centre.latitude, centre.longitude) == (45.1885, 5.7245), given
