@@ -152,6 +152,9 @@ O = "widget_server.ingest.catalogue.outcomes."
 EQUIVALENT.update({
     M + "xǁMergerǁ_best__mutmut_9": "a 0/1 part of the score tuple scaled to 0/2: tuples compare in the same order.",
     M + "xǁMergerǁ_best__mutmut_20": "same, for the identical-Certif-Info part.",
+    M + "xǁMergerǁorganisation_key__mutmut_7": "a missing UAI gives None instead of '': both falsy, the "
+                                               "directory is asked next either way.",
+    M + "xǁMergerǁorganisation_key__mutmut_9": "same: .get(uai) is None when missing.",
     O + "x__pct__mutmut_7": "'XXXX' fails float() as '' does: None either way.",
     O + "x__count__mutmut_3": "'XXXX' is no number, as '' is not: None either way.",
     O + "xǁOutcomesǁfor_training__mutmut_13": "every loaded figure has a period: pop never misses.",

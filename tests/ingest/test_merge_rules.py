@@ -156,3 +156,11 @@ def test_a_training_gathers_the_codes_of_every_record():
     later = [record(source_id="cfd", cfd="32031213"), record(source_id="both", cfd="32031213", rncp="RNCP34031",
                                                              line=3), record(source_id="rncp", rncp="RNCP34031", line=4)]
     assert groups(Merger(d, Organisations()).merge(later)) == [["cfd", "both", "rncp"]]
+
+
+def test_an_rncp_title_names_the_training():
+    d = diplomas()
+    d.rncp_titles["RNCP99999"] = ("Titre professionnel Boulanger", 3)
+    records = [record(source_id="rncp", rncp="RNCP99999"),
+               record(source_id="titled", cfd="77777777", title="TITRE PROFESSIONNEL BOULANGER", line=3)]
+    assert groups(Merger(d, Organisations()).merge(records)) == [["rncp", "titled"]]
