@@ -170,7 +170,17 @@ NOTES = """## What the runs leave out
   them in a first run); one mutant at a time, under `nice -n 15`.
 - Modules marked "not run": their fast tests start the whole app or load the national
   referentials (3 to 40 s per mutant on this machine), too slow for one session; their tests
-  were strengthened where issue 16 named a weakness (see the planted bugs above)."""
+  were strengthened where issue 16 named a weakness (see the planted bugs above).
+- A mutant that changes only which tests a session fixture is built in (mutmut ties a function
+  called by a session-scoped fixture to the first test that used it) can survive though a later
+  test would kill it; the tiny-app tests of each middleware avoid relying on that.
+
+## Found along the way
+
+- `romes= , ` (commas and spaces only) tripped the assert at the end of parse_search_query: a
+  500 under uvicorn. It is now the "missing" error (tests/test_query.py, tests/test_search.py).
+- tests/store/test_geo.py accepted "no encoded entry" as well as "all encoded": since index_items
+  writes geo_entries(), it now requires every entry encoded (the check ran on nothing otherwise)."""
 
 S = "widget_server.web.security_headers."
 _CODEC = "codec names are case-insensitive: 'LATIN-1' is 'latin-1'."
