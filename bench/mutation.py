@@ -196,6 +196,11 @@ EQUIVALENT.update({
     S + "xǁPartnerAccessMiddlewareǁ__call____mutmut_42": "error_response never reads the request body.",
     **{S + f"xǁPartnerAccessMiddlewareǁ__init____mutmut_{n}": _NAME for n in (9, 10, 14, 15, 20, 21, 24, 25)},
     **{S + f"xǁPartnerAccessMiddlewareǁ__call____mutmut_{n}": _NAME for n in (22, 36, 61, 67)},
+    **{S + f"xǁPartnerAccessMiddlewareǁ__call____mutmut_{n}": _NAME for n in (68, 90, 91, 97, 98)},
+    S + "xǁPartnerAccessMiddlewareǁ__call____mutmut_70": _RECEIVE,
+    S + "xǁPartnerAccessMiddlewareǁ__call____mutmut_110": _RECEIVE,
+    S + "xǁSecurityHeadersMiddlewareǁ__call____mutmut_46": "the default content type is only compared with "
+                                                           "b'text/html': b'' and b'XXXX' both are not HTML.",
     S + "x__same_origin__mutmut_3": "partition and rpartition differ only for an origin holding '://' twice.",
 })
 

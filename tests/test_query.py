@@ -174,6 +174,8 @@ MESSAGES = [
     ({"romes": ",".join(f"D11{i:02d}" for i in range(21))}, "« romes » : 21 codes donnés, 20 au plus."),
     ({"romes": "Z9999,Z9998"}, "« romes » : code(s) ROME inconnu(s) : Z9999, Z9998. Vérifiez-les avec "
      "/api/v1/metiers."),
+    ({"romes": "Z9991,Z9992,Z9993,Z9994,Z9995,Z9996"}, "« romes » : code(s) ROME inconnu(s) : Z9991, Z9992, "
+     "Z9993, Z9994, Z9995. Vérifiez-les avec /api/v1/metiers."),
     ({"latitude": "45", "longitude": "4", "insee": "69123"}, "« insee » et des coordonnées désignent chacun un "
      "lieu : donnez l'un ou l'autre."),
     ({"insee": "69123", "postal_code": "69001"}, "« insee » et « postal_code » désignent chacun un lieu : donnez "
