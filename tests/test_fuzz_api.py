@@ -130,3 +130,41 @@ def test_the_contract_states_the_documented_bounds():
               if "maximum" in schema}
     assert bounds == {"latitude": (-90, 90), "longitude": (-180, 180), "radius": (1, 200),
                       "diploma": (3, 7), "limit": (1, 100), "page": (1, 50)}
+
+
+# --- refusals: every bound the contract states is enforced ---------------------------------
+# schemathesis's negative cases mutate one parameter among many, so a single unchecked bound may
+# go unsampled; here each bounded parameter of each operation gets its own draws beyond its bounds.
+VALID = {"/api/v1/search": {"caller": "fuzz", "romes": "D1102", "latitude": "45.75", "longitude": "4.84"},
+         "/api/v1/metiers": {"q": "boul"}, "/api/v1/communes": {"q": "lyon"},
+         "/api/v1/communes/reverse": {"latitude": "45.75", "longitude": "4.84"}}
+BOUNDED = [(path, p["name"], p["schema"]) for path, methods in SPEC["paths"].items() for op in methods.values()
+           for p in op.get("parameters", ()) if "maximum" in p["schema"]]
+
+
+def _beyond(schema):
+    low, high = schema["minimum"], schema["maximum"]
+    if schema["type"] == "integer":
+        return st.one_of(st.integers(max_value=low - 1), st.integers(min_value=high + 1)).map(str)
+    return st.one_of(st.floats(max_value=low, exclude_max=True, allow_nan=False, allow_infinity=False),
+                     st.floats(min_value=high, exclude_min=True, allow_nan=False, allow_infinity=False)).map(repr)
+
+
+def test_every_bounded_parameter_has_a_valid_base():
+    assert {path for path, _, _ in BOUNDED} <= set(VALID)
+
+
+@pytest.mark.parametrize("path,name,schema", BOUNDED, ids=[f"{path}:{name}" for path, name, _ in BOUNDED])
+def test_values_beyond_a_stated_bound_are_refused(fuzz_client, path, name, schema):
+    at_bound = fuzz_client.get(path, params={**VALID[path], name: str(schema["maximum"])})
+    assert at_bound.status_code in (200, 404), at_bound.text      # accepted (no commune at the pole: 404)
+
+    @settings(max_examples=15, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(value=_beyond(schema))
+    def run(value):
+        response = fuzz_client.get(path, params={**VALID[path], name: value})
+        assert response.status_code == 400, (path, name, value, response.status_code)
+        assert name in [d["param"] for d in response.json()["error"]["details"]]
+
+    run()
