@@ -336,8 +336,10 @@ def planted() -> list[tuple[str, list[str], bool]]:
 
 def write_report(by_module: dict[str, dict[str, str]], command: str) -> None:
     lines = ["# Mutation testing of the core modules", "",
-             f"Command: `{command}` (mutmut, one module at a time against its fast tests).",
-             f"Run on {dt.date.today().isoformat()}, 2 shared cores, under `nice`.", "",
+             "Command: `.venv/bin/python bench/mutation.py [MODULE ...]` (`pip install -e '.[test,mutation]'` "
+             "first; mutmut 3.8.1, one module at a time against its fast tests; `--list` shows them). "
+             f"This file was last written by `{command}` on {dt.date.today().isoformat()}, from the last run "
+             "of each module; 2 shared cores, under `nice`. Not part of .ci/run.", "",
              "Score = killed / (killed + survived); timeouts count as killed (the mutant hangs a test), "
              "mutants no test reaches count as survived. Equivalent mutants (explained below) are "
              "counted both ways.", "",
