@@ -369,9 +369,10 @@ def write_report(by_module: dict[str, dict[str, str]], command: str) -> None:
         last = json.loads(planted_file.read_text())
         lines += [f"`python bench/mutation.py --planted`, run on {last['date']}: each bug planted alone in a copy "
                   "of the package, its tests run against it (and, first, against the unchanged copy: they pass).",
-                  "", "| bug | caught by | all fail on the bug |", "|---|---|---|"]
+                  "", "| bug | tests | verdict |", "|---|---|---|"]
         for title, tests, ok in last["outcome"]:
-            lines.append(f"| {title} | {'<br>'.join(f'`{t}`' for t in tests)} | {'yes' if ok else '**NO**'} |")
+            expected = "all pass" if title.startswith("control") else "all fail: caught"
+            lines.append(f"| {title} | {'<br>'.join(f'`{t}`' for t in tests)} | {expected if ok else '**NO**'} |")
     else:
         lines.append("Not run yet: `python bench/mutation.py --planted`.")
     lines += ["", NOTES, "", "## Surviving mutants", ""]
