@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,10 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def dataset_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default dataset, built once for the whole session. Never write to it."""
+    prebuilt = os.environ.get("WIDGET_TEST_DATASET")
+    if prebuilt and Path(prebuilt).is_file():
+        # bench/mutation.py runs the tests once per mutant: it builds the dataset once for all of them.
+        return Path(prebuilt)
     path = tmp_path_factory.mktemp("dataset") / "dataset.sqlite"
     build_dataset(DATA_DIR, path)
     return path

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
@@ -38,6 +41,23 @@ def recruiter(key: str, at: tuple[float, float], romes: Iterable[str], score: fl
 
 def build(path: Path, data_dir: Path, formations: list[dict] = (), offers: list[dict] = (),
           recruiters: list[dict] = ()) -> Path:
+    cache = os.environ.get("WIDGET_TEST_DATASET_CACHE")
+    if cache:
+        # bench/mutation.py, for modules that take no part in building: one build per item list,
+        # not one per mutant.
+        key = hashlib.sha256(repr((formations, offers, recruiters)).encode()).hexdigest()[:16]
+        cached = Path(cache) / f"{key}.sqlite"
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        if not cached.exists():
+            _build(cached.with_suffix(".part"), data_dir, formations, offers, recruiters)
+            cached.with_suffix(".part").rename(cached)
+        shutil.copyfile(cached, path)
+        return path
+    return _build(path, data_dir, formations, offers, recruiters)
+
+
+def _build(path: Path, data_dir: Path, formations: list[dict] = (), offers: list[dict] = (),
+           recruiters: list[dict] = ()) -> Path:
     conn = sqlite3.connect(path)
     conn.executescript(REFERENCE_DDL + ITEMS_DDL)
     load_reference(conn, data_dir)

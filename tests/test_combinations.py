@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from widget_server.combinations import best_pairs, pair_score
 
 PARENTS = {"D1102": "D1102", "D1108": "D1102", "D1104": "D1104"}
@@ -103,3 +105,95 @@ def test_france_wide_uses_the_distance_between_the_two_places():
     pairs = best_pairs([formation], [farther, near_it], None, PARENTS)
     assert order(pairs)[0] == ("f", "near")
     assert pairs[0]["distances"]["learner_to_formation_km"] is None
+
+
+def test_a_predicted_recruiter_counts_half_an_offer():
+    # On the spot (T = 0, P = 1): score = 0.6 + 0.4 S, S = 1 for an offer, 0.5 x 50 / 100 for this prediction.
+    formation = item("formation", "f", at(0))
+    offer_score, _ = pair_score(formation, item("offer", "o", at(0)), LEARNER)
+    predicted_score, _ = pair_score(formation, item("recruiter", "r", at(0), score=50), LEARNER)
+    assert offer_score == pytest.approx(1.0)
+    assert predicted_score == pytest.approx(0.6 + 0.4 * 0.25)
+
+
+def test_the_half_weight_of_a_prediction_orders_recruiters():
+    # Where "0.5 x score" and "score" disagree: "sure" scores 100 but its pair travels T = 10 km
+    # (P = 0.5), "weak" scores 20 on the spot (P = 1).
+    #   0.6 x 0.5 + 0.4 x 0.5 x 1.0 = 0.50  <  0.6 x 1 + 0.4 x 0.5 x 0.2 = 0.64   (the formula)
+    #   0.6 x 0.5 + 0.4 x 1.0       = 0.70  >  0.6 x 1 + 0.4 x 0.2       = 0.68   (without the 0.5)
+    formation = item("formation", "f", at(0))
+    sure = item("recruiter", "sure", at(10 / 0.6), score=100)      # T = 0.4 d + 0.2 d = 10
+    weak = item("recruiter", "weak", at(0, 0.001), score=20)
+    pairs = best_pairs([formation], [sure, weak], LEARNER, PARENTS, 30)
+    assert order(pairs) == [("f", "weak"), ("f", "sure")]
+    assert [p["score"] for p in pairs] == [pytest.approx(0.64, abs=2e-3), pytest.approx(0.50, abs=2e-3)]
+
+
+def test_pairs_carry_their_three_distances_rounded_to_100_m():
+    formation, job = item("formation", "f", at(3.44)), item("offer", "job", at(-7.23))
+    [pair] = best_pairs([formation], [job], LEARNER, PARENTS, 30)
+    assert pair["distances"] == {"learner_to_formation_km": 3.4, "learner_to_employer_km": 7.2,
+                                 "formation_to_employer_km": 10.7}
+    assert [str(v) for v in pair["distances"].values()] == ["3.4", "7.2", "10.7"]
+    # T = 0.4 x 3.44 + 0.4 x 7.23 + 0.2 x 10.67 = 6.402: 0.6 / 1.6402 + 0.4 = 0.7658...
+    assert str(pair["score"]) == "0.766"
+
+
+def test_the_flat_distance_shrinks_longitude_with_latitude():
+    # 20 km due east at 45° N: a degree of longitude is cos(45°) of a degree of latitude.
+    formation, job = item("formation", "f", at(0)), item("offer", "job", at(0, 20))
+    [pair] = best_pairs([formation], [job], LEARNER, PARENTS, 30)
+    assert pair["distances"]["formation_to_employer_km"] == 20.0
+    assert best_pairs([formation], [job], LEARNER, PARENTS, 19.9) == []     # the limit uses the same distance
+
+
+def test_an_unrelated_formation_does_not_hide_the_next_one():
+    pastry = item("formation", "pastry", at(1), romes=("D1104",))
+    bakery = item("formation", "bakery", at(2))
+    unknown = item("formation", "unknown-code", at(1), romes=("Z9999",))     # not in the parents table
+    job = item("offer", "job", at(1))
+    assert order(best_pairs([pastry, bakery], [job], LEARNER, PARENTS, 30)) == [("bakery", "job")]
+    z_job = item("offer", "z-job", at(1), romes=("Z9999",))
+    assert order(best_pairs([unknown], [z_job], LEARNER, PARENTS, 30)) == [("unknown-code", "z-job")]
+
+
+def test_a_far_pair_does_not_hide_the_next_one():
+    far, near = item("formation", "far", at(-40)), item("formation", "near", at(2))
+    job = item("offer", "job", at(1))
+    assert order(best_pairs([far, near], [job], LEARNER, PARENTS, 30)) == [("near", "job")]
+
+
+def test_a_formation_takes_three_employers_not_two():
+    formation = item("formation", "f", at(0))
+    jobs = [item("offer", f"o{i}", at(i + 1)) for i in range(5)]
+    assert order(best_pairs([formation], jobs, LEARNER, PARENTS, 30)) == [("f", "o0"), ("f", "o1"), ("f", "o2")]
+
+
+def test_twins_are_told_apart_by_title_words_company_and_town_only():
+    formation = item("formation", "f", at(0))
+    base = item("offer", "base", at(1), title="Boulanger  H/F", company="Fournil")
+    spaced = item("offer", "spaced", at(1.1), title="boulanger h/f", company="FOURNIL")   # reads the same
+    elsewhere = item("offer", "elsewhere", at(1.2), title="Boulanger H/F", company="Fournil")
+    elsewhere["place"]["city"] = "Autre ville"
+    no_town = item("offer", "no-town", at(1.3), title="Boulanger H/F", company="Fournil")
+    no_town["place"]["city"] = None
+    other_title = item("offer", "other-title", at(1.4), title="Boulanger-H/F", company="Fournil")
+    pairs = best_pairs([formation], [base, spaced, elsewhere, no_town, other_title], LEARNER, PARENTS, 30)
+    assert order(pairs) == [("f", "base"), ("f", "elsewhere"), ("f", "no-town")]
+    # Without a company or a title, two items still read as their town: the second is a twin.
+    bare = [item("offer", f"bare{i}", at(2 + i / 10)) for i in range(2)]
+    for b in bare:
+        b.pop("title"), b.pop("company")
+    assert order(best_pairs([formation], bare, LEARNER, PARENTS, 30)) == [("f", "bare0")]
+
+
+def test_codes_outside_the_parents_table_pair_only_with_themselves():
+    school, job = item("formation", "f", at(1), romes=("Z9999",)), item("offer", "o", at(1), romes=("Z9998",))
+    assert best_pairs([school], [job], LEARNER, PARENTS, 30) == []
+
+
+def test_two_offers_of_one_company_in_one_town_with_other_titles_are_two_pairs():
+    formation = item("formation", "f", at(0))
+    baker = item("offer", "baker", at(1), title="Boulanger", company="Fournil")
+    pastry = item("offer", "pastry", at(1.1), title="Pâtissier", company="Fournil")
+    assert order(best_pairs([formation], [baker, pastry], LEARNER, PARENTS, 30)) == [("f", "baker"), ("f", "pastry")]

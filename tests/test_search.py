@@ -99,11 +99,16 @@ def test_sort_by_date_puts_the_newest_offer_first(search_client):
 
 
 def test_sort_by_relevance_weighs_the_hiring_score(search_client):
-    body = search(search_client, romes="D1102", insee="69123", types="recruiters", sort="relevance", radius=200)
-    # "far" is 95 km away in a 200 km radius with score 90; "near" is on the spot with 40.
-    assert ids(body["recruiters"]) == ["far", "near"] or ids(body["recruiters"]) == ["near", "far"]
-    scores = {"near": 0.5 * 1 + 0.5 * 0.4, "far": 0.5 * (1 - 95 / 200) + 0.5 * 0.9}
-    assert ids(body["recruiters"])[0] == max(scores, key=scores.get)
+    # relevance = 0.5 (1 - distance / radius) + 0.5 hiring score / 100, worked out by hand:
+    # "near" (~1 km, score 40) and "far" (Grenoble, ~95 km, score 90).
+    # radius 200: near 0.5 x 0.995 + 0.20 = 0.70 < far 0.5 x 0.525 + 0.45 = 0.71: the score wins;
+    # radius 100: near 0.5 x 0.99 + 0.20 = 0.69 > far 0.5 x 0.05 + 0.45 = 0.475: the distance wins.
+    wide = search(search_client, romes="D1102", insee="69123", types="recruiters", sort="relevance", radius=200)
+    assert ids(wide["recruiters"]) == ["far", "near"]
+    narrower = search(search_client, romes="D1102", insee="69123", types="recruiters", sort="relevance", radius=100)
+    assert ids(narrower["recruiters"]) == ["near", "far"]
+    by_distance = search(search_client, romes="D1102", insee="69123", types="recruiters", radius=200)
+    assert ids(by_distance["recruiters"]) == ["near", "far"]     # the default sort is not relevance
 
 
 def test_paging(search_client):
@@ -178,16 +183,37 @@ def test_combinations_pair_nearby_places(search_client):
     ({"caller": "x", "romes": "D1102", "insee": "69123", "postal_code": "69003"}, ["postal_code"]),
     ({"caller": "x", "romes": "D1102", "latitude": "45"}, ["longitude"]),
     ({"caller": "x", "romes": "A0000"}, ["romes"]),
+    ({"caller": "x", "romes": " , "}, ["romes"]),
     ({"caller": "x", "romes": ",".join(f"D11{i:02d}" for i in range(21))}, ["romes"]),
     ({"caller": "x" * 101, "romes": "D1102"}, ["caller"]),
     ({"caller": "x", "romes": "D1102", "sources": "foo"}, ["sources"]),
     ({"caller": "x", "romes": "D1102", "types": "offres"}, ["types"]),
     ({"caller": "x", "romes": "D1102", "rayon": "10"}, ["rayon"]),
+    # Every bounded parameter, just beyond each of its bounds (the bounds themselves: below).
+    *[({"caller": "x", "romes": "D1102", "insee": "69123", name: value}, [name]) for name, value in [
+        ("radius", "0"), ("radius", "201"), ("radius", "5000"), ("radius", "-30"), ("radius", "30.5"),
+        ("limit", "0"), ("limit", "101"), ("page", "0"), ("page", "51"),
+        ("sort", "nearest"), ("sort", "Distance"), ("diploma", "2"), ("diploma", "8"), ("diploma", "35"),
+        ("types", "formations,jobs"), ("types", ","),
+    ]],
+    ({"caller": "x", "romes": "D1102", "latitude": "90.1", "longitude": "4.8"}, ["latitude"]),
+    ({"caller": "x", "romes": "D1102", "latitude": "45", "longitude": "-180.1"}, ["longitude"]),
 ])
 def test_parameter_errors(search_client, params, named):
     response = search_client.get("/api/v1/search", params=params)
     assert response.status_code == 400
     assert [d["param"] for d in response.json()["error"]["details"]] == named
+
+
+@pytest.mark.parametrize("name,values", [
+    ("radius", ["1", "200"]), ("limit", ["1", "100"]), ("page", ["1", "50"]), ("diploma", ["3", "7"]),
+    ("sort", ["distance", "date", "relevance", "employment"]), ("types", ["formations", "offers,recruiters"]),
+])
+def test_every_bound_itself_is_accepted(search_client, name, values):
+    for value in values:
+        body = search(search_client, romes="D1102", insee="69123", **{name: value})
+        echoed = body["query"]["radius_km" if name == "radius" else name]
+        assert str(echoed) == value or echoed == value.split(","), (name, value, echoed)
 
 
 class FailingSource:
@@ -218,6 +244,56 @@ def test_a_failing_or_hanging_source_leaves_the_others_answering(small_dataset):
     assert "upstream exploded" not in str(body)
 
 
+class HangingOffers(HangingSource):
+    bucket = "offers"
+
+
+def test_two_hanging_sources_share_one_budget(small_dataset):
+    # Awaited together, two hanging sources cost one budget (1 s); one after the other, two.
+    sources = default_sources() | {"offers": HangingOffers(), "recruiters": HangingSource()}
+    settings = Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0, source_timeout=1.0)
+    with make_client(create_app(settings, sources)) as client:
+        search(client, romes="D1102", insee="69123", radius=33)          # warm-up: first-request costs
+        started = time.perf_counter()
+        body = search(client, romes="D1102", insee="69123")
+        elapsed = time.perf_counter() - started
+    assert body["offers"]["error"]["code"] == body["recruiters"]["error"]["code"] == "source_timeout"
+    assert 1.0 <= elapsed < 1.6          # sequential awaiting takes 2 s or more
+
+
+class Rendezvous:
+    """Sources that answer only once all of them are running: awaited one after another, the first
+    waits for the others until its budget runs out; awaited together, all answer at once."""
+
+    def __init__(self, buckets, inner):
+        self.expected, self.arrived, self.everyone = len(buckets), 0, None
+        self.sources = {b: self._source(b, inner[b]) for b in buckets}
+
+    def _source(self, bucket, inner):
+        meeting = self
+
+        class Meeting:
+            async def search(self, dataset, query):
+                meeting.everyone = meeting.everyone or asyncio.Event()
+                meeting.arrived += 1
+                if meeting.arrived == meeting.expected:
+                    meeting.everyone.set()
+                await meeting.everyone.wait()
+                return await inner.search(dataset, query)
+
+        Meeting.bucket = bucket
+        return Meeting()
+
+
+def test_sources_run_concurrently_not_one_after_another(small_dataset):
+    meeting = Rendezvous(("formations", "offers", "recruiters"), default_sources())
+    settings = Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0, source_timeout=2.0)
+    with make_client(create_app(settings, default_sources() | meeting.sources)) as client:
+        body = search(client, romes="D1102", insee="69123")
+    assert [b for b in ("formations", "offers", "recruiters") if "error" in body[b]] == []
+    assert body["formations"]["count"] == 3
+
+
 def test_identical_queries_are_cached_with_etag_and_304(search_client):
     params = {"caller": "cache-test", "romes": "D1102", "insee": "69123", "radius": 31}
     first = search_client.get("/api/v1/search", params=params)
@@ -228,6 +304,14 @@ def test_identical_queries_are_cached_with_etag_and_304(search_client):
     assert "max-age" in first.headers["cache-control"]
     revalidated = search_client.get("/api/v1/search", params=params, headers={"If-None-Match": first.headers["etag"]})
     assert revalidated.status_code == 304 and revalidated.content == b""
+    among_others = search_client.get("/api/v1/search", params=params,
+                                     headers={"If-None-Match": f'W/"0123", {first.headers["etag"]}'})
+    assert among_others.status_code == 304
+    # A stale tag (another dataset, another answer) gets the full answer, never a 304.
+    for stale in ('W/"00000000000000000000000000000000"', first.headers["etag"].replace("W/", ""), "*x", '""'):
+        fresh = search_client.get("/api/v1/search", params=params, headers={"If-None-Match": stale})
+        assert fresh.status_code == 200 and fresh.json()["formations"]["count"] > 0, stale
+        assert fresh.headers["etag"] == first.headers["etag"]
     different = search_client.get("/api/v1/search", params={**params, "radius": 32})
     assert different.headers["etag"] != first.headers["etag"]
 

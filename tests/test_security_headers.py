@@ -99,3 +99,127 @@ def test_error_answers_from_middlewares_have_the_headers(dataset_path, tmp_path)
         limited = client.get("/api/v1/metiers", params={"q": "boul"})
         assert limited.status_code == 429
         _assert_always(limited)
+
+
+def _gated(mode: str = "open") -> TestClient:
+    from widget_server.partners import Partner, PartnerRegistry, parse_origin
+    from widget_server.web.security_headers import PartnerAccessMiddleware
+
+    async def ok(request):
+        return PlainTextResponse("ok", headers={"Vary": "Accept-Encoding"})
+
+    origin = parse_origin("https://www.a.fr")
+    assert origin is not None
+    registry = PartnerRegistry({"a.fr": Partner("a.fr", (origin,))}, mode)
+    app = Starlette(routes=[Route("/api/v1/search", ok, methods=["GET", "OPTIONS"]), Route("/page", ok)])
+    return TestClient(PartnerAccessMiddleware(app, registry, max_age=123))
+
+
+def test_the_partner_gate_answers_cors_from_the_registry():
+    client = _gated()
+    anyone = client.get("/api/v1/search?caller=x", headers={"Origin": "https://b.fr"})
+    assert anyone.status_code == 200 and anyone.headers["access-control-allow-origin"] == "*"
+    assert anyone.headers["access-control-expose-headers"] == "ETag, Retry-After"
+    assert anyone.headers["vary"] == "Accept-Encoding"              # "*" does not depend on the Origin
+    own = client.get("/api/v1/search?caller=a.fr", headers={"Origin": "https://www.a.fr"})
+    assert own.headers["access-control-allow-origin"] == "https://www.a.fr"
+    assert own.headers["vary"] == "Accept-Encoding, Origin"
+    refused = client.get("/api/v1/search?caller=a.fr", headers={"Origin": "https://b.fr"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "origin_not_allowed"
+    # Our own widget page calls the API from our host: that is not a partner's decision.
+    same = client.get("/api/v1/search?caller=a.fr", headers={"Origin": "http://TestServer", "Host": "testserver"})
+    assert same.status_code == 200
+    # Outside /api/ the gate does nothing.
+    page = client.get("/page?caller=a.fr", headers={"Origin": "https://b.fr"})
+    assert page.status_code == 200 and "access-control-allow-origin" not in page.headers
+
+
+def test_the_partner_gate_answers_preflights():
+    client = _gated()
+    preflight = client.options("/api/v1/search?caller=a.fr", headers={
+        "Origin": "https://www.a.fr", "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "https://www.a.fr"
+    assert preflight.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS"
+    assert "If-None-Match" in preflight.headers["access-control-allow-headers"]
+    assert preflight.headers["access-control-max-age"] == "123"
+    assert preflight.headers["vary"] == "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+    strict = _gated("strict")
+    unknown = strict.options("/api/v1/search", headers={"Origin": "https://b.fr", "Access-Control-Request-Method": "GET"})
+    assert unknown.status_code == 403
+    no_caller = strict.options("/api/v1/search", headers={"Origin": "https://www.a.fr",
+                                                          "Access-Control-Request-Method": "GET"})
+    assert no_caller.status_code == 204 and no_caller.headers["access-control-allow-origin"] == "https://www.a.fr"
+    # Without Access-Control-Request-Method an OPTIONS is no preflight: the route answers it.
+    plain = client.options("/api/v1/search?caller=a.fr", headers={"Origin": "https://www.a.fr"})
+    assert plain.status_code == 200 and plain.text == "ok"
+    assert strict.get("/api/v1/search?caller=zz").status_code == 403
+
+
+def test_csp_by_path_frame_options_and_an_explicit_policy():
+    async def page(request):
+        return HTMLResponse("<p>x</p>")
+
+    async def framed(request):
+        return HTMLResponse("<p>x</p>", headers={"X-Frame-Options": "DENY"})
+
+    app = Starlette(routes=[Route("/api/docs", page), Route("/framed", framed), Route("/p", page)])
+    client = TestClient(SecurityHeadersMiddleware(app))
+    docs = client.get("/api/docs").headers["content-security-policy"]
+    assert "style-src 'self' 'unsafe-inline'" in docs and "script-src 'self';" in docs
+    assert client.get("/p").headers["content-security-policy"] == DEFAULT_CSP
+    assert client.get("/framed").headers["x-frame-options"] == "DENY"
+    custom = TestClient(SecurityHeadersMiddleware(app, csp="default-src 'none'", csp_by_path={},
+                                                  permissions_policy="camera=()"))
+    assert custom.get("/api/docs").headers["content-security-policy"] == "default-src 'none'"
+    assert custom.get("/p").headers["permissions-policy"] == "camera=()"
+
+
+def test_a_handlers_own_headers_are_kept_and_never_doubled():
+    async def own(request):
+        return HTMLResponse("<p>x</p>", headers={
+            "X-Content-Type-Options": "nosniff", "Permissions-Policy": "camera=(self)",
+            "Cross-Origin-Resource-Policy": "same-site", "X-Frame-Options": "DENY"})
+
+    app = Starlette(routes=[Route("/widget.js", own), Route("/page", own)])
+    client = TestClient(SecurityHeadersMiddleware(app))
+    for path in ("/widget.js", "/page"):
+        r = client.get(path)
+        for name, value in (("x-content-type-options", "nosniff"), ("permissions-policy", "camera=(self)"),
+                            ("x-frame-options", "DENY")):
+            assert r.headers.get_list(name) == [value], (path, name)
+    assert client.get("/widget.js").headers.get_list("cross-origin-resource-policy") == ["same-site"]
+    plain = _tiny_app().get("/page")
+    assert plain.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+
+
+def test_raw_asgi_answers_without_headers_or_with_capitalised_names():
+    async def bare(scope, receive, send):
+        if scope["path"] == "/bare":
+            await send({"type": "http.response.start", "status": 204})
+        else:
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"Content-Type", b"text/html; charset=utf-8")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    client = TestClient(SecurityHeadersMiddleware(bare))
+    r = client.get("/bare")
+    assert r.status_code == 204 and r.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in r.headers
+    assert client.get("/html").headers["content-security-policy"] == DEFAULT_CSP
+
+
+def test_the_partner_gate_defaults_and_exact_preflight_headers():
+    from widget_server.partners import PartnerRegistry
+    from widget_server.web.security_headers import PartnerAccessMiddleware
+
+    async def ok(request):
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/api/x", ok, methods=["GET", "OPTIONS"])])
+    client = TestClient(PartnerAccessMiddleware(app, PartnerRegistry()))
+    r = client.options("/api/x", headers={"Origin": "https://b.fr", "Access-Control-Request-Method": "GET"})
+    assert r.headers["access-control-max-age"] == "600"
+    assert r.headers["access-control-allow-headers"] == (
+        "Accept, Accept-Language, Content-Language, Content-Type, If-None-Match")
+    assert r.headers["access-control-allow-origin"] == "*"

@@ -156,8 +156,12 @@ def test_empty_results_and_demo_data_are_said(client):
                                         "radius": "1", "scope": "job"})
     assert 'data-state="empty"' in far.text and "Aucun résultat pour" in unescape(far.text)
     demo = client.get("/widget", params=BAKER)
-    shows_demo_items = '<span class="tag">Démo</span>' in demo.text
-    assert shows_demo_items == ("Données de démonstration" in demo.text)
+    # The default dataset's offers and recruiters are demo records: each card says so, and the banner too.
+    assert '<span class="tag">Démo</span>' in demo.text
+    assert "Données de démonstration" in demo.text
+    real_only = client.get("/widget", params={**BAKER, "scope": "training"})
+    assert '<span class="tag">Démo</span>' not in real_only.text
+    assert "Données de démonstration" not in real_only.text
 
 
 def test_voir_plus_is_a_real_link_and_a_fragment(client):

@@ -81,7 +81,7 @@ def parse_search_query(params: QueryParams, romes_known: dict[str, str], commune
 
 def _romes(r: ParamReader, known: dict[str, str]) -> tuple[str, ...]:
     used, raw = r.raw("romes")
-    if not raw:
+    if not raw or not raw.replace(",", "").strip():   # " , " names no code either
         r.error(used, "missing", "Le paramètre « romes » est obligatoire : 1 à 20 codes ROME séparés par des "
                 "virgules (ex. romes=D1102,D1104). Trouvez-les avec /api/v1/metiers?q=boulanger.")
         return ()
