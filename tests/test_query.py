@@ -95,9 +95,12 @@ def test_place_errors(communes):
     assert problems(communes, longitude="4.8") == [("latitude", "missing")]
     assert problems(communes, latitude="91", longitude="4") == [("latitude", "out_of_range")]
     assert problems(communes, latitude="45", longitude="181") == [("longitude", "out_of_range")]
-    assert problems(communes, latitude="45", longitude="4", insee="69123") == [("insee", "conflicting_place")]
-    assert problems(communes, latitude="45", longitude="4", postal_code="69001") == [
-        ("postal_code", "conflicting_place")]
+    # Coordinates with a commune, as La Bonne Alternance required: the coordinates are the centre,
+    # the commune names the place (issue 12).
+    q = parse(communes, latitude="45.75", longitude="4.84", insee="69123")
+    assert (q.centre.latitude, q.centre.longitude, q.centre.given_by) == (45.75, 4.84, "coordinates")
+    assert q.centre.commune.insee == "69123"
+    assert parse(communes, latitude="45.75", longitude="4.84", postal_code="69001").centre.given_by == "coordinates"
     assert problems(communes, insee="69123", postal_code="69001") == [("postal_code", "conflicting_place")]
     assert problems(communes, insee="99999") == [("insee", "unknown_commune")]
     assert problems(communes, postal_code="00000") == [("postal_code", "unknown_postal_code")]
@@ -176,8 +179,6 @@ MESSAGES = [
      "/api/v1/metiers."),
     ({"romes": "Z9991,Z9992,Z9993,Z9994,Z9995,Z9996"}, "« romes » : code(s) ROME inconnu(s) : Z9991, Z9992, "
      "Z9993, Z9994, Z9995. Vérifiez-les avec /api/v1/metiers."),
-    ({"latitude": "45", "longitude": "4", "insee": "69123"}, "« insee » et des coordonnées désignent chacun un "
-     "lieu : donnez l'un ou l'autre."),
     ({"insee": "69123", "postal_code": "69001"}, "« insee » et « postal_code » désignent chacun un lieu : donnez "
      "l'un ou l'autre."),
     ({"insee": "99999999999999"}, "« insee » : aucune commune n'a le code INSEE « 9999999999 » (5 caractères, ex. "
