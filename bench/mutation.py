@@ -206,6 +206,11 @@ EQUIVALENT.update({
 
 Q = "widget_server.query."
 EQUIVALENT.update({
+    Q + "x__centre__mutmut_53": "communes.get('') finds no commune, as skipping the lookup does: named stays None.",
+    Q + "x__centre__mutmut_67": "the nearest commune is looked up even when one is named; `named or nearest[0]` "
+                                "still takes the named one (a lookup more, the same answer).",
+    Q + "x__centre__mutmut_125": "by_postal_code finds nothing for a value that is not 5 digits: the regex only "
+                                 "spares the lookup.",
     Q + "x_parse_search_query__mutmut_35": "caller None or '' after a bad format: an error is recorded, so "
                                            "raise_if_errors raises before the caller is read.",
     **{Q + f"x_parse_search_query__mutmut_{n}": "the assert is reached only without errors, when every part is "

@@ -101,6 +101,14 @@ def test_place_errors(communes):
     assert (q.centre.latitude, q.centre.longitude, q.centre.given_by) == (45.75, 4.84, "coordinates")
     assert q.centre.commune.insee == "69123"
     assert parse(communes, latitude="45.75", longitude="4.84", postal_code="69001").centre.given_by == "coordinates"
+    # The commune given names the place even when the point is nearer another one (Grenoble's point
+    # named Lyon stays Lyon; without a commune, the nearest names it).
+    at_grenoble = {"latitude": "45.1885", "longitude": "5.7245"}
+    assert parse(communes, **at_grenoble, insee="69266").centre.commune.insee == "69266"
+    assert parse(communes, **at_grenoble, postal_code="69100").centre.commune.insee == "69266"
+    assert parse(communes, **at_grenoble, postal_code="6910").centre.commune.insee == "38185"   # not a code
+    assert parse(communes, **at_grenoble, insee="99999").centre.commune.insee == "38185"        # unknown: nearest
+    assert parse(communes, **at_grenoble).centre.commune.insee == "38185"
     assert problems(communes, insee="69123", postal_code="69001") == [("postal_code", "conflicting_place")]
     assert problems(communes, insee="99999") == [("insee", "unknown_commune")]
     assert problems(communes, postal_code="00000") == [("postal_code", "unknown_postal_code")]
