@@ -38,7 +38,8 @@ def _wait(check, process: subprocess.Popen, what: str, log: Path, timeout_s: flo
         time.sleep(0.05)
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate, then kill if it will not go."""
     process.terminate()
     try:
         process.wait(10)
@@ -71,7 +72,7 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process is not None:
-            _stop(self.process)
+            stop_process(self.process)
             self.process = None
 
 
@@ -125,4 +126,4 @@ def widget_server(dataset: Path, tmp: Path, workers: int = 1, *, wait: bool = Tr
             server.wait_ready()
         yield server
     finally:
-        _stop(process)
+        stop_process(process)

@@ -20,6 +20,7 @@ from typing import Iterator
 import pytest
 
 from widget_server.settings import PROJECT_ROOT
+from processes import stop_process
 
 HEALTH_BUDGET_S = 0.5
 PARTNERS = """
@@ -134,12 +135,7 @@ def run_server(dataset: Path, tmp: Path, **env: str) -> Iterator[Server]:
             time.sleep(0.1)
         yield Server(port, process, dataset)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_process(process)
         log.close()
 
 

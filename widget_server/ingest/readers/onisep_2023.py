@@ -18,8 +18,9 @@ from pathlib import Path
 
 from widget_server.ingest.catalogue.record import TrainingRecord, certif_code, siret_code
 from widget_server.ingest.referentials import Referentials
+from widget_server.ingest.readers.rows import read_records
 from widget_server.ingest.report import RowReport
-from widget_server.ingest.validate import RowRejected, csv_rows
+from widget_server.ingest.validate import RowRejected
 
 SOURCE = "onisep_2023"
 YEAR = 2023
@@ -37,17 +38,8 @@ def split_key(key: str) -> dict[str, str] | None:
 
 
 def read(path: Path, refs: Referentials, source: str = SOURCE) -> tuple[list[TrainingRecord], RowReport]:
-    report = RowReport(source)
-    _, rows = csv_rows(path, REQUIRED, "des clés du catalogue 2023 (onisep_af, cle_ministere_educatif...)")
-    records = []
-    for line, r in rows:
-        report.read += 1
-        try:
-            records.append(_record(line, r, refs, report, source))
-            report.kept += 1
-        except RowRejected as rejected:
-            report.reject(line, rejected.reason, rejected.message)
-    return records, report
+    return read_records(path, REQUIRED, "des clés du catalogue 2023 (onisep_af, cle_ministere_educatif...)",
+                        source, lambda line, r, report: _record(line, r, refs, report, source))
 
 
 def _record(line: int, r: dict[str, str], refs: Referentials, report: RowReport, source: str) -> TrainingRecord:

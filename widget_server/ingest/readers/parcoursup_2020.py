@@ -16,8 +16,9 @@ from pathlib import Path
 from widget_server.ingest.catalogue.diplomas import Diplomas
 from widget_server.ingest.catalogue.record import TrainingRecord, uai_code
 from widget_server.ingest.referentials import Referentials
+from widget_server.ingest.readers.rows import read_records
 from widget_server.ingest.report import RowReport
-from widget_server.ingest.validate import RowRejected, csv_rows
+from widget_server.ingest.validate import RowRejected
 from widget_server.text import words
 
 SOURCE = "parcoursup_2020"
@@ -58,18 +59,9 @@ class CfdFinder:
 
 def read(path: Path, refs: Referentials, diplomas: Diplomas,
          source: str = SOURCE) -> tuple[list[TrainingRecord], RowReport]:
-    report = RowReport(source)
-    _, rows = csv_rows(path, REQUIRED, "de la liste Parcoursup des formations en apprentissage")
     finder = CfdFinder(diplomas)
-    records = []
-    for line, r in rows:
-        report.read += 1
-        try:
-            records.append(_record(line, r, refs, finder, report, source))
-            report.kept += 1
-        except RowRejected as rejected:
-            report.reject(line, rejected.reason, rejected.message)
-    return records, report
+    return read_records(path, REQUIRED, "de la liste Parcoursup des formations en apprentissage", source,
+                        lambda line, r, report: _record(line, r, refs, finder, report, source))
 
 
 def _record(line: int, r: dict[str, str], refs: Referentials, finder: CfdFinder, report: RowReport,

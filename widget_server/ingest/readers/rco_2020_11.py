@@ -18,8 +18,9 @@ from widget_server.ingest.catalogue.record import (
     TrainingRecord, certif_code, cfd_code, email_address, periods, rncp_code, siret_code, uai_code,
 )
 from widget_server.ingest.referentials import Referentials
+from widget_server.ingest.readers.rows import read_records
 from widget_server.ingest.report import RowReport
-from widget_server.ingest.validate import RowRejected, csv_rows, point
+from widget_server.ingest.validate import RowRejected, point
 
 SOURCE = "rco_2020_11"
 YEAR = 2020
@@ -39,17 +40,8 @@ def _count(value: str) -> int | None:
 
 
 def read(path: Path, refs: Referentials, source: str = SOURCE) -> tuple[list[TrainingRecord], RowReport]:
-    report = RowReport(source)
-    _, rows = csv_rows(path, REQUIRED, "du catalogue RCO de novembre 2020 (id_formation, id_action...)")
-    records = []
-    for line, r in rows:
-        report.read += 1
-        try:
-            records.append(_record(line, r, refs, source, report))
-            report.kept += 1
-        except RowRejected as rejected:
-            report.reject(line, rejected.reason, rejected.message)
-    return records, report
+    return read_records(path, REQUIRED, "du catalogue RCO de novembre 2020 (id_formation, id_action...)",
+                        source, lambda line, r, report: _record(line, r, refs, source, report))
 
 
 def _record(line: int, r: dict[str, str], refs: Referentials, source: str, report: RowReport) -> TrainingRecord:
