@@ -31,7 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "mutation"
 RESULTS = ROOT / "bench" / "RESULTS-mutation.md"
+RECORDS = ROOT / "bench" / "mutation"          # one JSON per module: its last run's counts and survivors
 MUTMUT = Path(sys.executable).parent / "mutmut"
+
+KILLED = ("killed", "timeout", "caught by type check")
+ALIVE = ("survived", "no tests")
 
 # module -> the fast test files that are about it (browser, fuzz and slow tests stay out).
 MODULES: dict[str, list[str]] = {
@@ -47,14 +51,14 @@ MODULES: dict[str, list[str]] = {
     # test_catalogue.py loads the national referentials (a minute): the rules run on small ones here.
     "widget_server/ingest/catalogue/merge.py": ["tests/ingest/test_merge_rules.py"],
     "widget_server/ingest/catalogue/outcomes.py": ["tests/ingest/test_outcomes.py"],
-    # "widget_server/lba/mapping.py": ["tests/test_lba_mapping.py"],   # when it lands
+    "widget_server/lba/mapping.py": ["tests/lba/test_lba_api.py", "tests/lba/test_lba_samples_contract.py"],
 }
 
 # Modules that take no part in building a dataset: their tests may reuse the hand-made datasets
 # of tests/datasets.py built once (a mutant of the others must be built with).
 BUILD_FREE = {"widget_server/query.py", "widget_server/search.py", "widget_server/web/search_api.py",
               "widget_server/combinations.py", "widget_server/web/rate_limit.py",
-              "widget_server/web/security_headers.py", "widget_server/partners.py"}
+              "widget_server/web/security_headers.py", "widget_server/partners.py", "widget_server/lba/mapping.py"}
 
 # The five bugs the audit of issue 16 planted, and the tests that must now catch each.
 PLANTED = [
@@ -90,6 +94,7 @@ PLANTED = [
 
 # Surviving mutants that are acceptable, and why (mutant name -> reason). Filled by reading
 # each survivor (`mutmut show NAME` in its work folder); a survivor not listed here is a gap.
+_CODEC_NAMES = "codec names are case-insensitive: 'UTF-8' is 'utf-8'."
 C = "widget_server.combinations."
 _PLACEHOLDER = ("a missing field reads the same placeholder on both items, whatever the placeholder: "
                 "twins stay twins and different items stay different")
@@ -158,6 +163,15 @@ EQUIVALENT.update({
     O + "x__pct__mutmut_7": "'XXXX' fails float() as '' does: None either way.",
     O + "x__count__mutmut_3": "'XXXX' is no number, as '' is not: None either way.",
     O + "xǁOutcomesǁfor_training__mutmut_13": "every loaded figure has a period: pop never misses.",
+})
+
+P = "widget_server.partners."
+EQUIVALENT.update({
+    P + "xǁPartnerRegistryǁget__mutmut_2": "looking up a falsy caller (None or '') finds nothing as skipping "
+                                           "the lookup does: no partner has an empty name (CALLER_RE).",
+    P + "x_load_partners__mutmut_3": "encoding=None reads with the locale's encoding, UTF-8 wherever this runs "
+                                     "(Python coerces the C locale to UTF-8): the same text.",
+    P + "x_load_partners__mutmut_5": _CODEC_NAMES,
 })
 
 
@@ -268,7 +282,7 @@ def _dataset(work_root: Path) -> Path:
     return path
 
 
-def run_module(module: str, fresh: bool) -> dict[str, str]:
+def run_module(module: str, fresh: bool, survivors_only: bool = False) -> dict | None:
     work = WORK / _slug(module)
     if fresh and work.exists():
         shutil.rmtree(work)
@@ -280,13 +294,17 @@ def run_module(module: str, fresh: bool) -> dict[str, str]:
     if module in BUILD_FREE:
         env["WIDGET_TEST_DATASET_CACHE"] = str(WORK / "datasets")
         (WORK / "datasets").mkdir(exist_ok=True)
-    print(f"== {module}: mutmut run ({' '.join(MODULES[module])})", flush=True)
-    subprocess.run(["nice", "-n", "15", str(MUTMUT), "run", "--max-children", "1"], cwd=work, env=env,
+    # After new tests: run again only the mutants that survived (mutmut learns the new tests first).
+    names = [n for n, s in _live_statuses(module).items() if s in ALIVE] if survivors_only else []
+    print(f"== {module}: mutmut run ({' '.join(MODULES[module])}){f' on {len(names)} survivors' if names else ''}",
+          flush=True)
+    subprocess.run(["nice", "-n", "15", str(MUTMUT), "run", "--max-children", "1", *names], cwd=work, env=env,
                    stdout=subprocess.DEVNULL, check=False)
-    return results(module)
+    return record(module)
 
 
-def results(module: str) -> dict[str, str]:
+def _live_statuses(module: str) -> dict[str, str]:
+    """mutant name -> status, from the module's work folder (empty if it was never run here)."""
     work = WORK / _slug(module)
     if not (work / "mutants").exists():
         return {}
@@ -298,6 +316,36 @@ def results(module: str) -> dict[str, str]:
         if m and m.group(1).startswith(prefix):
             found[m.group(1)] = m.group(2).strip()
     return found
+
+
+def _record_path(module: str) -> Path:
+    return RECORDS / f"{_slug(module)}.json"
+
+
+def record(module: str) -> dict | None:
+    """Save the last run of `module` from its work folder to bench/mutation/ (committed, so the
+    report can be rewritten on any checkout), and return the saved record."""
+    found = _live_statuses(module)
+    if not found:
+        return None
+    counts: dict[str, int] = {}
+    for status in found.values():
+        counts[status] = counts.get(status, 0) + 1
+    alive = sorted(n for n, s in found.items() if s in ALIVE)
+    # The run's date: when mutmut last wrote a result, not when this report is written.
+    metas = list((WORK / _slug(module) / "mutants").rglob("*.meta"))
+    when = dt.date.fromtimestamp(max(m.stat().st_mtime for m in metas)) if metas else dt.date.today()
+    saved = {"module": module, "tests": MODULES[module], "date": when.isoformat(),
+             "mutmut": "3.8.1", "counts": dict(sorted(counts.items())),
+             "survivors": {n: {"status": found[n], "diff": show(module, n)} for n in alive}}
+    RECORDS.mkdir(exist_ok=True)
+    _record_path(module).write_text(json.dumps(saved, indent=1, ensure_ascii=False) + "\n")
+    return saved
+
+
+def saved_record(module: str) -> dict | None:
+    path = _record_path(module)
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def show(module: str, name: str) -> str:
@@ -339,34 +387,38 @@ def planted() -> list[tuple[str, list[str], bool]]:
     return outcome
 
 
-def write_report(by_module: dict[str, dict[str, str]], command: str) -> None:
+def write_report(records: dict[str, dict | None], command: str) -> None:
     lines = ["# Mutation testing of the core modules", "",
              "Command: `.venv/bin/python bench/mutation.py [MODULE ...]` (`pip install -e '.[test,mutation]'` "
              "first; mutmut 3.8.1, one module at a time against its fast tests; `--list` shows them). "
              f"This file was last written by `{command}` on {dt.date.today().isoformat()}, from the last run "
-             "of each module; 2 shared cores, under `nice`. Not part of .ci/run.", "",
+             "of each module (its date in the table; the runs are kept in bench/mutation/*.json); "
+             "2 shared cores, under `nice`. Not part of .ci/run.", "",
              "Score = killed / (killed + survived); timeouts count as killed (the mutant hangs a test), "
              "mutants no test reaches count as survived. Equivalent mutants (explained below) are "
              "counted both ways.", "",
-             "| module | tests | mutants | killed | survived | equivalent | score | score without equivalent |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| module | tests | run on | mutants | killed | survived | equivalent | score | score without equivalent |",
+             "|---|---|---|---|---|---|---|---|---|"]
     total_k = total_s = total_e = 0
     survivors = []
-    for module, found in by_module.items():
-        if not found:
-            lines.append(f"| `{module}` | {', '.join(MODULES[module])} | not run | | | | | |")
+    for module, saved in records.items():
+        if not saved:
+            lines.append(f"| `{module}` | {', '.join(MODULES[module])} | not run | | | | | | |")
             continue
-        killed = sum(1 for s in found.values() if s in ("killed", "timeout", "caught by type check"))
-        alive = [n for n, s in found.items() if s in ("survived", "no tests")]
+        counts = saved["counts"]
+        killed = sum(n for status, n in counts.items() if status in KILLED)
+        alive = list(saved["survivors"])
+        unfinished = sum(n for status, n in counts.items() if status not in KILLED + ALIVE)
         equivalent = [n for n in alive if n in EQUIVALENT]
         total_k, total_s, total_e = total_k + killed, total_s + len(alive), total_e + len(equivalent)
         score = killed / (killed + len(alive)) if killed + len(alive) else 1.0
         without = killed / (killed + len(alive) - len(equivalent)) if killed + len(alive) - len(equivalent) else 1.0
-        lines.append(f"| `{module}` | {', '.join(MODULES[module])} | {len(found)} | {killed} | {len(alive)} | "
-                     f"{len(equivalent)} | {score:.0%} | {without:.0%} |")
-        survivors += [(module, n, found[n]) for n in alive]
+        mutants = f"{sum(counts.values())}" + (f" ({unfinished} not run)" if unfinished else "")
+        lines.append(f"| `{module}` | {', '.join(saved['tests'])} | {saved['date']} | {mutants} | {killed} | "
+                     f"{len(alive)} | {len(equivalent)} | {score:.0%} | {without:.0%} |")
+        survivors += [(name, saved["survivors"][name]) for name in alive]
     if total_k + total_s:
-        lines.append(f"| **all run** | | {total_k + total_s} | {total_k} | {total_s} | {total_e} | "
+        lines.append(f"| **all run** | | | {total_k + total_s} | {total_k} | {total_s} | {total_e} | "
                      f"**{total_k / (total_k + total_s):.0%}** | **{total_k / max(1, total_k + total_s - total_e):.0%}** |")
     lines += ["", "## The five planted bugs of issue 16", ""]
     planted_file = WORK / "planted.json"
@@ -381,9 +433,9 @@ def write_report(by_module: dict[str, dict[str, str]], command: str) -> None:
     else:
         lines.append("Not run yet: `python bench/mutation.py --planted`.")
     lines += ["", NOTES, "", "## Surviving mutants", ""]
-    for module, name, status in survivors:
+    for name, survivor in survivors:
         reason = EQUIVALENT.get(name, "not explained yet: a test is missing")
-        lines.append(f"- `{name}` ({status}): `{show(module, name)}`. {reason}")
+        lines.append(f"- `{name}` ({survivor['status']}): `{survivor['diff']}`. {reason}")
     RESULTS.write_text("\n".join(lines) + "\n")
 
 
@@ -394,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--planted", action="store_true", help="plant the five bugs of issue 16, one at a time")
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the last runs")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results of these modules")
+    parser.add_argument("--survivors", action="store_true", help="run again only the last run's survivors")
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -405,13 +458,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in chosen if m not in MODULES]
     if unknown:
         parser.error(f"not in MODULES: {', '.join(unknown)}")
-    by_module = {}
+    records = {}
     for module in MODULES:
         if module in chosen and not args.report_only:
-            by_module[module] = run_module(module, args.fresh)
+            records[module] = run_module(module, args.fresh, args.survivors)
         else:
-            by_module[module] = results(module)
-    write_report(by_module, "python bench/mutation.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+            # A work folder here holds a run newer than (or the same as) the saved one.
+            records[module] = record(module) or saved_record(module)
+    write_report(records, "python bench/mutation.py " + " ".join(argv if argv is not None else sys.argv[1:]))
     print(f"written: {RESULTS.relative_to(ROOT)}")
     return 0
 

@@ -95,15 +95,88 @@ def test_a_bad_file_says_where_and_how_to_fix_it(tmp_path, content, expected):
 
 
 def test_a_missing_file_is_an_error(tmp_path):
-    with pytest.raises(PartnersFileError, match="cannot be read"):
-        load_partners(tmp_path / "nope.toml")
+    path = tmp_path / "nope.toml"
+    with pytest.raises(PartnersFileError) as info:
+        load_partners(path)
+    assert str(info.value) == f"Partners file '{path}' cannot be read: No such file or directory."
+
+
+# The whole message, for the mistakes a webmaster makes most: it names the file and says the fix.
+@pytest.mark.parametrize("name,content,message", [
+    ("partners.json", "{", "is not valid JSON: Expecting property name enclosed in double quotes: "
+                           "line 1 column 2 (char 1)."),
+    ("PARTNERS.JSON", "{", "is not valid JSON: Expecting property name enclosed in double quotes: "
+                           "line 1 column 2 (char 1)."),
+    ("partners.toml", "[partners", "is not valid TOML: Expected ']' at the end of a table declaration "
+                                   "(at end of document)."),
+    ("partners.toml", "partners = 1", "has no 'partners' table: write [partners.\"my-site.fr\"] (TOML) or "
+                                      "{\"partners\": {\"my-site.fr\": {...}}} (JSON)."),
+    ("partners.json", '{"partners": {}, "other": 1, "more": 2}',
+     "has unknown top-level keys ['more', 'other']: only 'partners' is read."),
+    ("partners.json", '{"partners": {"a.fr": 3}}',
+     ": partner 'a.fr' must be a table with 'origins' (and optional 'rate', 'burst')."),
+    ("partners.json", '{"partners": {"a.fr": {"origins": []}}}',
+     ": partner 'a.fr' needs 'origins', a non-empty list of origins such as [\"https://www.example.fr\"]."),
+])
+def test_the_whole_message_of_a_bad_file(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(PartnersFileError) as info:
+        load_partners(path)
+    assert str(info.value) == f"Partners file '{path}' {message}".replace("' :", "':")
+
+
+def test_an_upper_case_json_suffix_is_read_as_json(tmp_path):
+    path = tmp_path / "PARTNERS.JSON"
+    path.write_text('{"partners": {"a.fr": {"origins": ["https://a.fr"]}}}', encoding="utf-8")
+    assert list(load_partners(path)) == ["a.fr"]
+
+
+@pytest.mark.parametrize("rate,burst,ok", [
+    (0.5, None, True),      # under one request per second is a rate
+    (1e-9, None, True),
+    (0, None, False),
+    (-1, None, False),
+    (True, None, False),    # TOML/JSON booleans are not numbers here
+    ("20", None, False),
+    (None, 1, True),        # a burst of one request is allowed
+    (None, 0, False),
+    (None, True, False),
+    (None, 2.0, False),
+])
+def test_rate_and_burst_bounds(tmp_path, rate, burst, ok):
+    entry = {"origins": ["https://a.fr"], **({"rate": rate} if rate is not None else {}),
+             **({"burst": burst} if burst is not None else {})}
+    path = tmp_path / "partners.json"
+    path.write_text(json.dumps({"partners": {"a.fr": entry}}), encoding="utf-8")
+    if ok:
+        partner = load_partners(path)["a.fr"]
+        assert (partner.caller, partner.rate, partner.burst) == ("a.fr", rate if rate is None else float(rate), burst)
+    else:
+        key, value = ("rate", rate) if rate is not None else ("burst", burst)
+        with pytest.raises(PartnersFileError, match=f"'{key}' has value {value!r}"):
+            load_partners(path)
 
 
 def test_bad_mode_and_strict_without_partners_stop_the_start(tmp_path):
     with pytest.raises(SettingError, match="WIDGET_PARTNER_MODE"):
         PartnerRegistry.from_settings(Settings.from_env({}, partner_mode="closed"))
-    with pytest.raises(SettingError, match="no partner is registered"):
+    with pytest.raises(SettingError) as info:
         PartnerRegistry.from_settings(Settings.from_env({}, partner_mode="strict"))
+    assert str(info.value) == ("Setting 'WIDGET_PARTNER_MODE' is 'strict' but no partner is registered: "
+                               "set WIDGET_PARTNERS_FILE to a file listing at least one partner.")
+
+
+def test_a_registry_from_settings_holds_the_file_partners(partners_file):
+    registry = PartnerRegistry.from_settings(Settings.from_env({}, partners_file=str(partners_file),
+                                                               partner_mode="strict"))
+    assert sorted(registry.partners) == ["cfa-sud", "mon-site.fr"] and registry.strict
+    assert registry.get("mon-site.fr").caller == "mon-site.fr"
+
+
+def test_the_default_registry_is_open():
+    registry = PartnerRegistry()
+    assert not registry.strict and registry.allows("inconnu", "https://n-importe-ou.fr")
 
 
 def test_the_app_refuses_to_start_on_a_bad_file(tmp_path):
@@ -140,6 +213,38 @@ def test_parse_origin_normalises():
     assert str(parse_origin("http://localhost:8080")) == "http://localhost:8080"
     assert parse_origin("https://*.example.fr") is None   # a request's origin is never a pattern
     assert str(parse_origin("https://*.example.fr", allow_wildcard=True)) == "https://*.example.fr"
+
+
+def _origin_of_length(n: int) -> str:
+    """A valid origin of exactly n characters (labels of at most 63)."""
+    labels, left = [], n - len("https://") - len(".fr")
+    while left > 0:
+        size = min(63, left)
+        if left - size == 1:        # never leave a lone dot
+            size -= 1
+        labels.append("a" * size)
+        left -= size + 1
+    origin = "https://" + ".".join(labels) + ".fr"
+    assert len(origin) == n, len(origin)
+    return origin
+
+
+def test_origin_length_bound():
+    assert parse_origin(_origin_of_length(300)) is not None
+    assert parse_origin(_origin_of_length(301)) is None
+
+
+@pytest.mark.parametrize("port,ok", [(0, False), (1, True), (65535, True), (65536, False), (99999, False)])
+def test_port_bounds(port, ok):
+    origin = parse_origin(f"https://a.fr:{port}")
+    assert (origin is not None) is ok
+    if ok:
+        assert origin.port == port
+
+
+def test_a_wildcard_never_covers_an_ip_address():
+    assert parse_origin("https://*.[::ffff:10.0.0.1]", allow_wildcard=True) is None
+    assert parse_origin("https://[::ffff:10.0.0.1]") is not None
 
 
 def test_strict_frame_ancestors_are_the_partner_list_or_none(registry):
@@ -204,7 +309,10 @@ def test_strict_known_caller_from_its_origins(strict):
 def test_strict_known_caller_from_another_origin_is_403(strict):
     r = strict.get("/api/v1/search", params=SEARCH, headers={"Origin": "https://evil.fr"})
     error = assert_error_shape(r, 403)
-    assert error["code"] == "origin_not_allowed" and "https://evil.fr" in error["message"]
+    assert error["code"] == "origin_not_allowed"
+    # It names the partner whose list the origin is not on, so the webmaster knows which to edit.
+    assert error["message"] == ("L'origine https://evil.fr ne fait pas partie des origines autorisées "
+                                "du partenaire « mon-site.fr ».")
     assert "access-control-allow-origin" not in r.headers
 
 

@@ -107,7 +107,6 @@ class PartnerRegistry:
         if mode not in MODES:
             raise SettingError(f"Setting 'WIDGET_PARTNER_MODE' has value {mode!r}: choose 'open' or 'strict'.")
         self.partners = dict(partners or {})
-        self.mode = mode
         self.strict = mode == "strict"
 
     @classmethod
