@@ -45,8 +45,8 @@ MODULES: dict[str, list[str]] = {
     "widget_server/partners.py": ["tests/test_partners.py"],
     "widget_server/store/geo.py": ["tests/store/test_geo.py"],
     "widget_server/query.py": ["tests/test_query.py"],
-    "widget_server/search.py": ["tests/test_search.py"],
-    "widget_server/web/search_api.py": ["tests/test_search.py"],
+    "widget_server/search.py": ["tests/test_search.py", "tests/test_search_outcomes.py"],
+    "widget_server/web/search_api.py": ["tests/test_search.py", "tests/test_metrics.py"],
     "widget_server/ingest/importer.py": ["tests/ingest/test_importers.py"],
     # test_catalogue.py loads the national referentials (a minute): the rules run on small ones here.
     "widget_server/ingest/catalogue/merge.py": ["tests/ingest/test_merge_rules.py"],
@@ -174,6 +174,29 @@ EQUIVALENT.update({
     P + "x_load_partners__mutmut_5": _CODEC_NAMES,
 })
 
+G = "widget_server.store.geo."
+_SQL_CASE = "SQL keywords and column names are case-insensitive: the same statement."
+_JOIN = ("joining the item table when no condition needs it: every index entry has its item (both are "
+         "written together), so the join drops nothing; it is skipped only to save time.")
+EQUIVALENT.update({
+    **{G + f"x_find_nearby__mutmut_{n}": _SQL_CASE for n in (16, 18, 32, 34, 36, 38, 77)},
+    **{G + f"x_geo_entries__mutmut_{n}": _SQL_CASE for n in (7, 8)},
+    G + "x_france_wide__mutmut_41": _SQL_CASE,
+    G + "x_find_nearby__mutmut_42": _JOIN,
+    G + "x_france_wide__mutmut_20": _JOIN,
+    G + "x__families__mutmut_40": "`whole family` only spares the exact-code filter: with `>` a query naming a "
+                                  "whole family is also filtered by every code of that family, which keeps the "
+                                  "same entries (items carry known codes only).",
+    G + "x_bounding_box__mutmut_14": "at exactly 89.9 degrees both branches give a box holding the disc "
+                                     "(the longitude span is then finite and below 180).",
+    G + "x_bounding_box__mutmut_25": "at exactly 180 degrees each side both boxes cover every longitude.",
+    G + "x_find_nearby__mutmut_11": "callers give both coordinates or neither (a SearchQuery has a point or "
+                                    "none): `or` and `and` agree on what they are given.",
+    **{G + f"x__within__mutmut_{n}": "the haversine term reaches 1 only for antipodal points (20,000 km "
+       "apart), never for a centre and an item in France and its overseas departments; below 1 every "
+       "variant takes sqrt(a)." for n in (38, 40, 41, 42)},
+})
+
 
 NOTES = """## What the runs leave out
 
@@ -296,6 +319,9 @@ def run_module(module: str, fresh: bool, survivors_only: bool = False) -> dict |
         (WORK / "datasets").mkdir(exist_ok=True)
     # After new tests: run again only the mutants that survived (mutmut learns the new tests first).
     names = [n for n, s in _live_statuses(module).items() if s in ALIVE] if survivors_only else []
+    if names:
+        # mutmut traces again only tests it has never seen: a test edited since must be traced too.
+        (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     print(f"== {module}: mutmut run ({' '.join(MODULES[module])}){f' on {len(names)} survivors' if names else ''}",
           flush=True)
     subprocess.run(["nice", "-n", "15", str(MUTMUT), "run", "--max-children", "1", *names], cwd=work, env=env,

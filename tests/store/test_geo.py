@@ -12,7 +12,8 @@ import pytest
 from widget_server.geo import EARTH_RADIUS_KM, haversine_km
 from widget_server.ingest.reference import load_reference
 from widget_server.store.database import connect_readonly
-from widget_server.store.geo import ENCODED_FLAG, bounding_box, find_nearby, geo_entries, rome_match_codes
+from widget_server.store.geo import (ENCODED_FLAG, bounding_box, find_nearby, france_wide, geo_entries,
+                                     rome_match_codes)
 from widget_server.store.schema import ITEM_KINDS, ITEMS_DDL, REFERENCE_DDL, rome_family
 from widget_server.store.writer import index_items, insert_items
 
@@ -79,7 +80,9 @@ def conn(request: pytest.FixtureRequest, reference_db: Path) -> sqlite3.Connecti
                                 "created_at": "2026-01-01", "latitude": LYON[0], "longitude": LYON[1],
                                 "source": "test", "demo": True, "level": 4}])
     for kind in ITEM_KINDS:
-        (encoded_index if request.param == "encoded" else index_items)(db, kind)
+        index_items(db, kind)           # the R*Tree and the (rome, item) index France-wide reads
+        if request.param == "encoded":
+            encoded_index(db, kind)     # the R*Tree rewritten straight from geo_entries()
     db.commit()
     db.close()
     return connect_readonly(path)
@@ -136,6 +139,42 @@ def test_france_wide_has_no_distance_and_comes_by_id(conn):
     assert len(matches) == 7
 
 
+def ids_of(conn: sqlite3.Connection, *names: str) -> list[int]:
+    by_key = dict(conn.execute("SELECT key, id FROM recruiter"))
+    return [by_key[n] for n in names]
+
+
+def test_france_wide_counts_every_match_once_and_gives_the_first_ids(conn):
+    family = ids_of(conn, "lyon-v3", "villeurbanne-v4", "vienne-sibling", "lyon-both", "lyon-two-families", "grenoble")
+    # "lyon-both" carries two codes of the family: counted once.
+    assert france_wide(conn, "recruiter", ["G1602"], 100) == (6, sorted(family))
+    assert france_wide(conn, "recruiter", ["G1602"], 2) == (6, sorted(family)[:2])
+    # A v4 code: itself and its v3 parent, not its siblings.
+    assert france_wide(conn, "recruiter", ["G1606"], 10) == (
+        4, sorted(ids_of(conn, "lyon-v3", "villeurbanne-v4", "lyon-both", "grenoble")))
+    assert france_wide(conn, "recruiter", ["G1606", "M1602"], 10)[0] == 6
+
+
+def test_france_wide_with_a_condition_and_an_order(conn):
+    assert france_wide(conn, "recruiter", ["G1602"], 10, where="i.hiring_score >= ?", params=(70,)) == (
+        2, sorted(ids_of(conn, "villeurbanne-v4", "lyon-both")))
+    # Best score first, then ids break the ties among the four at 50.
+    ties = sorted(ids_of(conn, "lyon-v3", "vienne-sibling", "lyon-two-families", "grenoble"))
+    assert france_wide(conn, "recruiter", ["G1602"], 10, order_by="i.hiring_score DESC") == (
+        6, ids_of(conn, "villeurbanne-v4", "lyon-both") + ties)
+    assert france_wide(conn, "recruiter", ["G1602"], 3, order_by="-i.hiring_score") == (
+        6, ids_of(conn, "villeurbanne-v4", "lyon-both") + ties[:1])
+    assert france_wide(conn, "recruiter", ["G1602"], 10, where="i.hiring_score < ?", params=(70,),
+                       order_by="i.hiring_score DESC") == (4, ties)
+
+
+def test_france_wide_unknown_codes_and_kinds(conn):
+    assert france_wide(conn, "recruiter", ["Z9999"], 10) == (0, [])
+    assert france_wide(conn, "recruiter", [], 10) == (0, [])
+    with pytest.raises(ValueError, match="unknown item kind"):
+        france_wide(conn, "recruiter; DROP TABLE x", ["G1602"], 10)
+
+
 def test_a_point_without_radius_gives_every_match_with_its_distance(conn):
     matches = find_nearby(conn, "recruiter", ["M1602"], *LYON, None)
     assert keys(conn, matches) == ["lyon-two-families", "paris"]
@@ -153,8 +192,31 @@ def test_unknown_codes_and_kinds(conn):
     assert find_nearby(conn, "recruiter", ["Z9999"], *LYON, 30) == []
     assert find_nearby(conn, "recruiter", [], *LYON, 30) == []
     assert keys(conn, find_nearby(conn, "recruiter", ["Z9999", "K2204"], *LYON, 1)) == ["unknown-code"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown item kind 'recruiter_geo; DROP TABLE x'"):
         find_nearby(conn, "recruiter_geo; DROP TABLE x", ["G1602"], *LYON, 30)
+    with pytest.raises(ValueError, match="unknown item kind 'formations'"):
+        list(geo_entries(conn, "formations"))
+
+
+def test_nearest_first_when_id_order_says_otherwise(conn):
+    # ids 8, 9, 10 at 29.99, 30.01 and 0 km: distinct distances, ids in the opposite order.
+    matches = find_nearby(conn, "recruiter", ["K2204"], *LYON, 40)
+    assert keys(conn, matches) == ["unknown-code", "inside", "outside"]
+
+
+def test_items_at_one_point_come_by_id_whichever_family_matched_them(conn):
+    # Families are probed in order (K before M): "unknown-code" (id 10, K2204) is found before
+    # "lyon-two-families" (id 5, M1602), both at LYON; the answer still puts id 5 first.
+    matches = find_nearby(conn, "recruiter", ["M1602", "K2204"], *LYON, 30)
+    assert keys(conn, matches) == ["lyon-two-families", "unknown-code", "inside"]
+
+
+def test_the_radius_is_inclusive(conn):
+    # An item exactly at the radius (the distance the query itself computes) is within it.
+    exact = dict(find_nearby(conn, "recruiter", ["K2204"], *LYON, None))
+    inside = ids_of(conn, "inside")[0]
+    assert inside in dict(find_nearby(conn, "recruiter", ["K2204"], *LYON, exact[inside]))
+    assert inside not in dict(find_nearby(conn, "recruiter", ["K2204"], *LYON, exact[inside] - 1e-6))
 
 
 def test_rome_match_codes(conn):
@@ -179,16 +241,57 @@ def test_encoded_entries_carry_item_and_code_in_their_id(conn):
 
 def test_geo_entries_are_sorted_by_family_then_place(conn):
     entries = list(geo_entries(conn, "recruiter"))
-    families = [e[1] for e in entries]
-    assert families == sorted(families)
+    # By family, then half-degree latitude band, then longitude: what keeps R*Tree nodes tight.
+    order = [(e[1], math.floor(e[3] * 2), e[5]) for e in entries]
+    assert order == sorted(order)
+    g1602 = [e[7] for e in entries if e[1] == rome_family("G1602")]
+    # Grenoble (band 90) before the Lyon area (band 91), which comes west to east.
+    assert g1602[0] == ids_of(conn, "grenoble")[0]
+    assert g1602[-1] == ids_of(conn, "villeurbanne-v4")[0]
+    for entry_id, _, _, _, _, _, _, item_id, rome in entries:
+        assert entry_id == ENCODED_FLAG | item_id << 19 | rome_family(rome)
 
 
-def test_the_bounding_box_holds_the_disc():
-    for lat in (-21.1, 0.0, 45.76, 48.86, 70.0):
-        lat_min, lat_max, lon_min, lon_max = bounding_box(lat, 2.0, 30)
-        for bearing in range(0, 360, 5):
-            p = destination((lat, 2.0), 29.999, bearing)
-            assert lat_min <= p[0] <= lat_max and lon_min <= p[1] <= lon_max
+def _holds(box: tuple[float, float, float, float], point: tuple[float, float]) -> bool:
+    lon = (point[1] + 180) % 360 - 180       # stored longitudes are within [-180, 180)
+    return box[0] <= point[0] <= box[1] and box[2] <= lon <= box[3]
+
+
+@pytest.mark.parametrize("lat,radius", [(-21.1, 30), (0.0, 30), (0.0, 200), (45.76, 30), (48.86, 5),
+                                        (70.0, 30), (87.8, 200), (89.5, 10)])
+def test_the_bounding_box_holds_the_disc(lat, radius):
+    box = bounding_box(lat, 2.0, radius)
+    for bearing in range(0, 360, 3):
+        # Points exactly at the radius are within it (find_nearby's filter is inclusive).
+        assert _holds(box, destination((lat, 2.0), radius, bearing)), bearing
+
+
+@pytest.mark.parametrize("lat", [-21.1, 0.0, 45.76, 70.0])
+def test_the_bounding_box_is_no_wider_than_the_disc_needs(lat):
+    lat_min, lat_max, lon_min, lon_max = bounding_box(lat, 2.0, 30)
+    north, south = destination((lat, 2.0), 30, 0)[0], destination((lat, 2.0), 30, 180)[0]
+    assert lat_max - north == pytest.approx(1e-5, abs=2e-6) and south - lat_min == pytest.approx(1e-5, abs=2e-6)
+    widest = max(destination((lat, 2.0), 30, b)[1] for b in range(0, 181))
+    assert widest < lon_max < widest + 0.05 * (widest - 2.0)      # within 5 % of the disc's own width
+    assert lon_max - 2.0 == pytest.approx(2.0 - lon_min)
+
+
+def test_a_disc_over_the_pole_takes_every_longitude():
+    assert bounding_box(89.99, 2.0, 5)[2:] == (-180.0, 180.0)
+    # Just short of the pole but wider than the whole circle: every longitude too.
+    assert bounding_box(87.8, 2.0, 200)[2:] == (-180.0, 180.0)
+
+
+def test_the_widest_box_short_of_the_whole_circle_takes_every_longitude():
+    # The latitude at which a 200 km box reaches 180.5 degrees each side (bisection): a box
+    # [-178.5, 182.5] would miss longitudes west of -178.5 that the disc reaches.
+    low, high = 80.0, 89.8 - 200 / (math.pi * EARTH_RADIUS_KM / 180)
+    for _ in range(80):
+        mid = (low + high) / 2
+        widest = mid + 200 / (math.pi * EARTH_RADIUS_KM / 180)
+        half_width = 200 / (math.pi * EARTH_RADIUS_KM / 180 * math.cos(math.radians(widest)))
+        low, high = (mid, high) if half_width < 180.5 else (low, mid)
+    assert bounding_box(low, 2.0, 200)[2:] == (-180.0, 180.0)
 
 
 def test_the_default_dataset_agrees_with_a_brute_force_scan(dataset_path):
