@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -146,6 +147,44 @@ def test_an_empty_answer_suggests_a_radius(search_client):
     assert body["meta"]["suggested_radius_km"] == 60
 
 
+ANNECY = (45.8992, 6.1294)      # ~80 km from Grenoble's recruiter, ~105 km from Lyon's
+
+
+@pytest.mark.parametrize("params,expected", [
+    # Grenoble's recruiter is 15 km away: the first wider radius; the offers are further.
+    ({"latitude": 45.3, "longitude": 5.6, "radius": 10, "types": "offers,recruiters"},
+     {"offers": 100, "recruiters": 60}),
+    # Nothing within 60 km of Annecy: 100, not the first radius tried.
+    ({"latitude": ANNECY[0], "longitude": ANNECY[1], "radius": 10, "types": "recruiters"}, {"recruiters": 100}),
+    # A search already at one of the suggested radii: the next ones are looked at.
+    ({"latitude": ANNECY[0], "longitude": ANNECY[1], "radius": 60, "types": "recruiters"}, {"recruiters": 100}),
+    # The diploma asked for is kept: Grenoble's CAP is there, the nearest BP is Villeurbanne's (90 km).
+    ({"latitude": GRENOBLE[0], "longitude": GRENOBLE[1], "radius": 10, "types": "formations", "diploma": 4},
+     {"formations": 100}),
+    # Nothing within 200 km (Paris is 390 km from Lyon): no suggestion.
+    ({"romes": "D1104", "insee": "69123", "radius": 10, "types": "formations"}, {"formations": None}),
+])
+def test_a_suggested_radius_keeps_its_word(search_client, params, expected):
+    params = {"romes": "D1102", **params}
+    body = search(search_client, **params)
+    for bucket, radius in expected.items():
+        assert body[bucket]["count"] == 0 and body[bucket]["suggested_radius_km"] == radius, bucket
+        # "Élargir à N km": N finds something, and no radius offered before it does.
+        for tried in (60, 100, 150, 200):
+            if params["radius"] < tried:
+                wider = search(search_client, **{**params, "radius": tried})[bucket]["count"]
+                assert (wider > 0) is (radius is not None and tried >= radius), (bucket, tried)
+    assert body["meta"]["suggested_radius_km"] == min((r for r in expected.values() if r), default=None)
+
+
+def test_no_suggestion_for_a_section_with_results(search_client):
+    body = search(search_client, romes="D1102", latitude=GRENOBLE[0], longitude=GRENOBLE[1], radius=10,
+                  types="formations,offers")
+    assert body["formations"]["count"] == 1 and body["formations"]["suggested_radius_km"] is None
+    assert body["offers"]["count"] == 0 and body["offers"]["suggested_radius_km"] == 100
+    assert body["meta"]["suggested_radius_km"] is None       # the answer as a whole is not empty
+
+
 def test_france_wide_without_a_place(search_client):
     body = search(search_client, romes="D1102", types="offers,recruiters")
     assert body["query"]["place"] is None and body["meta"]["radius_km"] is None
@@ -221,6 +260,30 @@ class FailingSource:
 
     async def search(self, dataset, query):
         raise RuntimeError("upstream exploded")
+
+
+class FailingLocalSource:
+    """A source answering from the embedded dataset (search_sync) that breaks."""
+
+    bucket = "offers"
+
+    def search_sync(self, dataset, query):
+        raise RuntimeError("disk exploded")
+
+
+def test_a_failing_local_source_leaves_the_others_answering(small_dataset, caplog):
+    sources = default_sources() | {"offers": FailingLocalSource()}
+    settings = Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0)
+    with make_client(create_app(settings, sources)) as client, caplog.at_level(logging.ERROR):
+        body = search(client, romes="D1102", insee="69123")
+    assert body["offers"] == {"error": {"code": "source_error", "message": (
+        "Cette source est momentanément indisponible ; les autres résultats restent valables.")}}
+    assert body["formations"]["count"] == 3 and body["recruiters"]["count"] == 1
+    assert body["market"] is not None                  # the rest of the local work still ran
+    assert "disk exploded" not in str(body)
+    failed = [r for r in caplog.records if r.name == "widget_server.search"]
+    assert [r.getMessage() for r in failed] == ["source offers failed"]
+    assert failed[0].exc_info[1].args == ("disk exploded",)     # the traceback is logged
 
 
 class HangingSource:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 import anyio
 
@@ -14,7 +15,6 @@ from widget_server.market import local_market
 from widget_server.query import SearchQuery
 from widget_server.sources.base import Source, SourceResult
 from widget_server.store.database import Dataset
-from widget_server.store.geo import find_nearby
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,11 @@ _SOURCE_ERRORS = {
 }
 
 
-class SourceFailure(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+@dataclass(frozen=True)
+class SourceFailure:
+    """What a source that failed stands for in the answer (returned, never raised)."""
+
+    code: str
 
 
 async def _guarded(source: Source, dataset: Dataset, query: SearchQuery, budget_s: float) -> SourceResult | SourceFailure:
@@ -65,7 +66,9 @@ def _local_work(dataset: Dataset, query: SearchQuery, local: Mapping[str, Any]) 
     if query.centre is not None:
         for bucket, outcome in results.items():
             if isinstance(outcome, SourceResult):
-                suggested[bucket] = _suggest_radius(dataset, query, (bucket,)) if outcome.count == 0 else None
+                suggest = getattr(local[bucket], "suggest_radius", None)
+                empty = outcome.count == 0 and suggest is not None
+                suggested[bucket] = suggest(dataset, query, SUGGESTED_RADII) if empty else None
     return results, market, suggested
 
 
@@ -183,21 +186,6 @@ def _market(dataset: Dataset, query: SearchQuery) -> dict[str, Any]:
 
 def _all_empty(results: Mapping[str, Any]) -> bool:
     return all(isinstance(r, SourceResult) and r.count == 0 for r in results.values())
-
-
-def _suggest_radius(dataset: Dataset, query: SearchQuery, buckets: Sequence[str]) -> int | None:
-    """The smallest larger radius at which the search would find something of these kinds."""
-    assert query.centre is not None
-    kinds = {"formations": "formation", "offers": "offer", "recruiters": "recruiter"}
-    with dataset.connection() as conn:
-        for radius in SUGGESTED_RADII:
-            if radius <= query.radius_km:
-                continue
-            for bucket in buckets:
-                if find_nearby(conn, kinds[bucket], query.romes, query.centre.latitude,
-                               query.centre.longitude, radius):
-                    return radius
-    return None
 
 
 def _has_demo(body: Mapping[str, Any], buckets: list[str]) -> bool:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import anyio
 
@@ -95,6 +95,18 @@ class StoreSource:
             nearest=[make(rows[i], distances[i]) for i, _ in beyond],
             contacts=contacts,
         )
+
+    def suggest_radius(self, dataset: Dataset, query: SearchQuery, radii: Sequence[int]) -> int | None:
+        """The smallest of `radii` beyond the query's at which this search would find something,
+        with the query's own filters (a diploma level): "Élargir à N km" must keep its word."""
+        assert query.centre is not None
+        where, params = self._filter(query)
+        with dataset.connection() as conn:
+            for radius in radii:
+                if radius > query.radius_km and find_nearby(conn, self.kind, query.romes, query.centre.latitude,
+                                                            query.centre.longitude, radius, where=where, params=params):
+                    return radius
+        return None
 
     def _france_wide(self, conn: Any, dataset: Dataset, query: SearchQuery, where: str,
                      params: tuple[Any, ...]) -> SourceResult:
