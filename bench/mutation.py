@@ -51,7 +51,8 @@ MODULES: dict[str, list[str]] = {
     # test_catalogue.py loads the national referentials (a minute): the rules run on small ones here.
     "widget_server/ingest/catalogue/merge.py": ["tests/ingest/test_merge_rules.py"],
     "widget_server/ingest/catalogue/outcomes.py": ["tests/ingest/test_outcomes.py"],
-    "widget_server/lba/mapping.py": ["tests/lba/test_lba_api.py", "tests/lba/test_lba_samples_contract.py"],
+    "widget_server/lba/mapping.py": ["tests/lba/test_lba_mapping.py", "tests/lba/test_lba_api.py",
+                                     "tests/lba/test_lba_samples_contract.py"],
 }
 
 # Modules that take no part in building a dataset: their tests may reuse the hand-made datasets
@@ -195,6 +196,11 @@ EQUIVALENT.update({
     **{G + f"x__within__mutmut_{n}": "the haversine term reaches 1 only for antipodal points (20,000 km "
        "apart), never for a centre and an item in France and its overseas departments; below 1 every "
        "variant takes sqrt(a)." for n in (38, 40, 41, 42)},
+})
+
+L = "widget_server.lba.mapping."
+EQUIVALENT.update({
+    L + "x_formation__mutmut_222": "labels=None is falsy as labels=False is: the same codes without labels.",
 })
 
 
