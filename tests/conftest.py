@@ -44,6 +44,15 @@ def client(dataset_path: Path):
         yield test_client
 
 
+@pytest.fixture(autouse=True)
+def _fresh_search_cache(request: pytest.FixtureRequest) -> None:
+    """Each test computes the answers it asks for: an answer cached by an earlier test would hide
+    the search from it (and from mutation testing's trace of which test runs which code)."""
+    for name in ("client", "search_client"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).app.state.search.cache.clear()
+
+
 def make_client(app):
     """A test client whose every JSON response is validated against the OpenAPI contract."""
     return ContractCheckingClient(app)
