@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 
 import pytest
@@ -117,6 +118,9 @@ def test_paging(search_client):
     assert ids(first["formations"]) == ["lyon-cap", "villeurbanne-bp"] and first["formations"]["next_page"] == 2
     second = search(search_client, romes="D1102", insee="69123", types="formations", limit=2, page=2)
     assert ids(second["formations"]) == ["vienne-cap"] and second["formations"]["next_page"] is None
+    # A page ending exactly on the last result has no next page.
+    whole = search(search_client, romes="D1102", insee="69123", types="formations", limit=3)
+    assert whole["formations"]["count"] == 3 and whole["formations"]["next_page"] is None
 
 
 def test_diploma_filters_formations(search_client):
@@ -183,6 +187,12 @@ def test_no_suggestion_for_a_section_with_results(search_client):
     assert body["formations"]["count"] == 1 and body["formations"]["suggested_radius_km"] is None
     assert body["offers"]["count"] == 0 and body["offers"]["suggested_radius_km"] == 100
     assert body["meta"]["suggested_radius_km"] is None       # the answer as a whole is not empty
+
+
+def test_a_point_far_from_any_commune_names_none(search_client):
+    body = search(search_client, romes="D1102", latitude=44.0, longitude=-12.0, types="formations")
+    assert body["query"]["place"] == {"given_by": "coordinates", "latitude": 44.0, "longitude": -12.0,
+                                      "commune": None}
 
 
 def test_france_wide_without_a_place(search_client):
@@ -286,6 +296,59 @@ def test_a_failing_local_source_leaves_the_others_answering(small_dataset, caplo
     assert failed[0].exc_info[1].args == ("disk exploded",)     # the traceback is logged
 
 
+class RemoteOnly:
+    """A store source seen as a remote one (no search_sync): the answer is assembled without any
+    local work, as with France Travail answering every bucket."""
+
+    def __init__(self, inner):
+        self.bucket, self._inner = inner.bucket, inner
+
+    async def search(self, dataset, query):
+        return await self._inner.search(dataset, query)
+
+
+def test_remote_sources_alone_still_get_the_local_market(small_dataset, search_client):
+    remote = {b: RemoteOnly(s) for b, s in default_sources().items()}
+    settings = Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0)
+    with make_client(create_app(settings, remote)) as client:
+        placed = search(client, romes="D1102", insee="69123")
+        everywhere = search(client, romes="D1102")
+    assert placed["formations"]["count"] == 3
+    # The market block of a place, as the local sources' answer has it (this dataset has no
+    # market figures: the block names the métier and says so).
+    local = search(search_client, romes="D1102", insee="69123")["market"]
+    assert placed["market"] == local == {"romes": [{"code": "D1102", "label": "Boulanger / Boulangère"}],
+                                         "offers": None, "tension": None}
+    assert everywhere["market"] is None and everywhere["formations"]["count"] == 4
+
+
+class DegradedSource:
+    """Answers, with a part missing (as France Travail does when its live offers time out)."""
+
+    bucket = "offers"
+
+    async def search(self, dataset, query):
+        from widget_server.sources.base import SourceResult
+
+        await asyncio.sleep(0.2)
+        return SourceResult(items=[], count=0, warning={"code": "live_offers_unavailable",
+                                                        "message": "Les offres en direct manquent."})
+
+
+def test_a_degraded_source_says_so_and_the_timing_is_measured(small_dataset):
+    settings = Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0)
+    with make_client(create_app(settings, default_sources() | {"offers": DegradedSource()})) as client:
+        started = time.perf_counter()
+        body = search(client, romes="D1102", insee="69123")
+        wall_ms = (time.perf_counter() - started) * 1000
+    assert body["offers"]["warning"] == {"code": "live_offers_unavailable", "message": "Les offres en direct manquent."}
+    assert "warning" not in body["formations"]
+    took = body["meta"]["took_ms"]
+    # The search's own time, in milliseconds to one decimal: at least the slow source's 200 ms.
+    assert isinstance(took, float) and took == round(took, 1)
+    assert 200 <= took <= wall_ms
+
+
 class HangingSource:
     bucket = "recruiters"
 
@@ -293,18 +356,56 @@ class HangingSource:
         await asyncio.sleep(30)
 
 
-def test_a_failing_or_hanging_source_leaves_the_others_answering(small_dataset):
+def test_a_failing_or_hanging_source_leaves_the_others_answering(small_dataset, caplog):
     sources = default_sources() | {"offers": FailingSource(), "recruiters": HangingSource()}
     settings = Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0, source_timeout=0.3)
-    with make_client(create_app(settings, sources)) as client:
+    with make_client(create_app(settings, sources)) as client, caplog.at_level(logging.WARNING):
         started = time.perf_counter()
         body = search(client, romes="D1102", insee="69123")
         elapsed = time.perf_counter() - started
     assert elapsed < 0.3 * 1.1 + 0.2
     assert body["formations"]["count"] == 3
     assert body["offers"] == {"error": {"code": "source_error", "message": body["offers"]["error"]["message"]}}
-    assert body["recruiters"]["error"]["code"] == "source_timeout"
+    assert body["recruiters"] == {"error": {"code": "source_timeout", "message": (
+        "Cette source n'a pas répondu à temps ; les autres résultats restent valables.")}}
     assert "upstream exploded" not in str(body)
+    logged = sorted(r.getMessage() for r in caplog.records if r.name == "widget_server.search")
+    assert logged == ["source offers failed", "source recruiters timed out after 0.30 s"]
+
+
+class BlockedLocalSource:
+    """A local source stuck in its worker thread (a locked database, a slow disk) until released."""
+
+    bucket = "offers"
+
+    def __init__(self):
+        self.release = threading.Event()
+
+    def search_sync(self, dataset, query):
+        self.release.wait(10)      # then returns nothing: an abandoned thread's answer is never read
+
+
+def test_stuck_local_sources_answer_as_timed_out_within_the_budget(small_dataset, caplog):
+    stuck = BlockedLocalSource()
+    settings = Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0, source_timeout=0.3)
+    try:
+        with make_client(create_app(settings, default_sources() | {"offers": stuck})) as client, \
+                caplog.at_level(logging.WARNING):
+            search(client, romes="D1102", insee="69123", radius=34)     # warm-up: first-request costs
+            started = time.perf_counter()
+            body = search(client, romes="D1102", insee="69123")
+            elapsed = time.perf_counter() - started
+    finally:
+        stuck.release.set()
+    # The thread is abandoned, not waited for (it would hold the answer for 10 s).
+    assert elapsed < 0.3 * 1.1 + 0.5
+    # The local sources share one worker thread: all of them ran out of time together.
+    for bucket in ("formations", "offers", "recruiters"):
+        assert body[bucket] == {"error": {"code": "source_timeout", "message": (
+            "Cette source n'a pas répondu à temps ; les autres résultats restent valables.")}}, bucket
+    assert body["market"] is None and body["meta"]["suggested_radius_km"] is None
+    logged = [r.getMessage() for r in caplog.records if r.name == "widget_server.search"]
+    assert "local sources formations,offers,recruiters timed out after 0.30 s" in logged
 
 
 class HangingOffers(HangingSource):
