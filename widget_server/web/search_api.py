@@ -112,7 +112,7 @@ class CachedAnswer:
     def of(cls, body: dict[str, Any], types: tuple[str, ...]) -> "CachedAnswer":
         query = {k: v for k, v in body["query"].items() if k != "caller"}
         core = _dumps({k: v for k, v in body.items() if k not in ("query", "meta")})
-        meta = {k: v for k, v in body["meta"].items() if k not in ("took_ms", "cached")}
+        meta = {k: v for k, v in body["meta"].items() if k != "took_ms"}
         # The caller and the timing do not change the content: they stay out of the tag.
         digest = hashlib.sha256(core + _dumps(query) + _dumps(meta)).hexdigest()
         failed = any("error" in body[t] for t in types if t in body)
