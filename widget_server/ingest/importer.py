@@ -209,8 +209,7 @@ def _reject_existing(src: sqlite3.Connection, table: str, records: list[dict], r
     for record in records:
         if record["key"] in existing:
             where = record.get("_where", "Une ligne")   # RCO records do not say their line
-            line = int(where.rsplit(" ", 1)[-1]) if where[-1:].isdigit() else 0
-            report.reject(line, "duplicate", f"{where} : « {record['key']} » est déjà dans le jeu de données "
+            report.reject(_line(record), "duplicate", f"{where} : « {record['key']} » est déjà dans le jeu de données "
                                              "(import en ajout) : ignorée.")
             report.kept -= 1
         else:
