@@ -47,7 +47,7 @@ MODULES: dict[str, list[str]] = {
     "widget_server/query.py": ["tests/test_query.py"],
     "widget_server/search.py": ["tests/test_search.py", "tests/test_search_outcomes.py"],
     "widget_server/web/search_api.py": ["tests/test_search_endpoint.py", "tests/test_search.py", "tests/test_metrics.py"],
-    "widget_server/ingest/importer.py": ["tests/ingest/test_importers.py"],
+    "widget_server/ingest/importer.py": ["tests/ingest/test_import_report.py", "tests/ingest/test_importers.py"],
     # test_catalogue.py loads the national referentials (a minute): the rules run on small ones here.
     "widget_server/ingest/catalogue/merge.py": ["tests/ingest/test_merge_rules.py"],
     "widget_server/ingest/catalogue/outcomes.py": ["tests/ingest/test_outcomes.py"],

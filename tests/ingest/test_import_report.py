@@ -1,0 +1,100 @@
+"""What `widget-server data import` tells the operator, line by line, and how it recognises a file's format.
+Pure functions on hand-made reports and tiny files: no dataset needed."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from widget_server.ingest.importer import ImportResult, detect_format, format_report, format_result
+from widget_server.ingest.report import RowReport
+
+
+def report() -> RowReport:
+    r = RowReport("import", read=10, kept=6)
+    r.reject(3, "bad_siret", "Ligne 3 : SIRET 123 invalide.")
+    r.reject(7, "no_coordinates", "Ligne 7 : ni adresse ni commune.")
+    r.fix(5, "unsafe_url", "Ligne 5 : lien javascript: retiré.")
+    r.notes["no_rome"] += 2
+    r.notes["never_seen"] += 0        # a note counted zero times is not printed
+    return r
+
+
+def test_a_clean_import_in_one_line():
+    assert format_report(RowReport("import", read=8, kept=8)) == "8 ligne(s) lue(s), 8 importée(s), 0 rejetée(s)."
+
+
+def test_the_whole_report():
+    assert format_report(report()).splitlines() == [
+        "10 ligne(s) lue(s), 6 importée(s), 2 rejetée(s), 2 écartée(s) sans erreur (voir remarques).",
+        "Rejets par motif : bad_siret 1, no_coordinates 1",
+        "Remarques : no_rome 2, unsafe_url 1",
+        "        5  unsafe_url      Ligne 5 : lien javascript: retiré.",
+        "Lignes rejetées (2 sur 2) :",
+        "        3  bad_siret       Ligne 3 : SIRET 123 invalide.",
+        "        7  no_coordinates  Ligne 7 : ni adresse ni commune.",
+    ]
+
+
+def test_how_many_rejects_are_listed():
+    assert format_report(report(), 1).splitlines()[-2:] == [
+        "Lignes rejetées (1 sur 2) :", "        3  bad_siret       Ligne 3 : SIRET 123 invalide."]
+    listed = format_report(report(), 0)
+    assert "Lignes rejetées" not in listed and "unsafe_url      Ligne 5" not in listed
+    assert format_report(report(), -1) == format_report(report(), 20)     # -1: all of them
+    many = RowReport("import", read=30, kept=0)
+    for line in range(30):
+        many.reject(line + 2, "bad_siret", f"Ligne {line + 2}")
+    assert "Lignes rejetées (20 sur 30) :" in format_report(many)
+    assert "Lignes rejetées (30 sur 30) :" in format_report(many, -1)
+
+
+def test_nothing_skipped_is_not_mentioned():
+    r = RowReport("import", read=5, kept=4)
+    r.reject(2, "bad_siret", "x")
+    assert format_report(r).splitlines()[0] == "5 ligne(s) lue(s), 4 importée(s), 1 rejetée(s)."
+
+
+def test_the_result():
+    result = ImportResult(Path("/srv/dataset.sqlite"), "offer", "france_travail", Path("/tmp/offres.json"),
+                          False, report(), "abc123", "def456", {"formation": 3, "offer": 8, "recruiter": 0}, 1.25)
+    assert format_result(result).splitlines()[:3] == [
+        "Import des offres (france_travail) depuis offres.json en 1.2 s.",
+        "Jeu de données /srv/dataset.sqlite mis à jour (offres : ajout), version abc123 -> def456 ; "
+        "formations 3, offres 8, recruteurs 0.",
+        "Le service en cours bascule de lui-même sur la nouvelle version (WIDGET_RELOAD_INTERVAL).",
+    ]
+    assert format_result(result).endswith(format_report(report()))
+    assert "(offres : remplacement)" in format_result(ImportResult(
+        Path("/d"), "offer", "france_travail", Path("/o"), True, RowReport("import"), "a", "b"))
+    assert format_result(result, 0).endswith(format_report(report(), 0))
+
+
+@pytest.mark.parametrize("first_line,fmt", [
+    ("intitule_long,cfd,uai_formation", "catalogue"),
+    ("id_formation,id_action,intitule", "rco_catalogue"),
+    ('"ID_FORMATION";"ID_ACTION"', "rco_catalogue"),          # quoted, semicolons, upper case
+    ("onisep_af,cle_ministere_educatif,x", "onisep"),
+    ("cle_ministere_educatif,x", "rco"),                      # one column of a signature is not enough
+    ("uai_aff;libelle", "parcoursup"),
+    ("intitule_long,id_formation,id_action", "catalogue"),    # signatures are checked in order
+    ("code INSEE lieu,intitulé", "rco"),                      # anything else: the RCO offer export
+])
+def test_a_formations_file_is_known_by_its_header(tmp_path, first_line, fmt):
+    path = tmp_path / "formations.csv"
+    path.write_text(first_line + "\nvalue,value\n", encoding="utf-8")
+    assert detect_format("formations", path) == fmt
+    assert detect_format("formation", path) == fmt
+    zipped = tmp_path / "formations.csv.gz"
+    zipped.write_bytes(gzip.compress(path.read_bytes()))
+    assert detect_format("formations", zipped) == fmt
+
+
+def test_json_is_the_catalogue_and_other_kinds_have_one_format(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text('  [{"intitule_long": "CAP"}]', encoding="utf-8")
+    assert detect_format("formations", path) == "catalogue"
+    assert detect_format("offers", path) == "france_travail" == detect_format("offer", path)
+    assert detect_format("recruiters", path) == "lbb"
