@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import time
 
@@ -465,12 +466,18 @@ def test_identical_queries_are_cached_with_etag_and_304(search_client):
     assert first.json()["meta"].get("cached") is None and second.json()["meta"]["cached"] is True
     assert second.json()["query"]["caller"] == "other-caller"
     assert first.headers["etag"] == second.headers["etag"]
-    assert "max-age" in first.headers["cache-control"]
+    assert re.fullmatch(r'W/"[0-9a-f]{32}"', first.headers["etag"])
+    assert first.headers["cache-control"] == "public, max-age=60"
+    # Compressed or not, the same answer: caches keep one copy per encoding.
+    assert "Accept-Encoding" in [v.strip() for v in first.headers["vary"].split(",")]
     revalidated = search_client.get("/api/v1/search", params=params, headers={"If-None-Match": first.headers["etag"]})
     assert revalidated.status_code == 304 and revalidated.content == b""
     among_others = search_client.get("/api/v1/search", params=params,
                                      headers={"If-None-Match": f'W/"0123", {first.headers["etag"]}'})
     assert among_others.status_code == 304
+    for listed in (f'{first.headers["etag"]}, W/"0123"', f'{first.headers["etag"]},W/"0123"'):
+        assert search_client.get("/api/v1/search", params=params,
+                                 headers={"If-None-Match": listed}).status_code == 304, listed
     # A stale tag (another dataset, another answer) gets the full answer, never a 304.
     for stale in ('W/"00000000000000000000000000000000"', first.headers["etag"].replace("W/", ""), "*x", '""'):
         fresh = search_client.get("/api/v1/search", params=params, headers={"If-None-Match": stale})
@@ -481,10 +488,24 @@ def test_identical_queries_are_cached_with_etag_and_304(search_client):
 
 
 def test_caller_counters(search_client):
-    search(search_client, caller="counted", romes="D1102", insee="69123")
+    body = search(search_client, caller="counted", romes="D1102", insee="69123")
     search_client.get("/api/v1/search", params={"caller": "counted", "romes": "bad"})
     stats = search_client.app.state.caller_stats.snapshot()["counted"]
-    assert stats["requests"] == 2 and stats["errors"] == 1 and stats["results"] > 0
+    shown = sum(len(body[b]["results"]) for b in ("formations", "offers", "recruiters"))
+    assert stats["requests"] == 2 and stats["errors"] == 1 and stats["results"] == shown > 0
+    # A caller name that is itself invalid is not counted (it would let anyone add labels).
+    search_client.get("/api/v1/search", params={"caller": "x" * 101, "romes": "D1102"})
+    assert "x" * 101 not in search_client.app.state.caller_stats.snapshot()
+
+
+def test_an_answer_with_a_failed_source_is_not_cached_and_counts_as_an_error(small_dataset):
+    sources = default_sources() | {"offers": FailingSource()}
+    settings = Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0)
+    with make_client(create_app(settings, sources)) as client:
+        r = client.get("/api/v1/search", params={"caller": "unlucky", "romes": "D1102", "insee": "69123"})
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+        stats = client.app.state.caller_stats.snapshot()["unlucky"]
+    assert stats["requests"] == 1 and stats["errors"] == 1
 
 
 def test_openapi_and_docs_are_served(search_client):

@@ -51,6 +51,8 @@ def test_the_widget_page_and_the_api_share_one_cache(dataset):
     assert {k: v for k, v in again.items() if k not in ("query", "meta")} == \
         {k: v for k, v in first.items() if k not in ("query", "meta")}
     assert again["meta"] == {**first["meta"], "took_ms": 0.0, "cached": True}
+    asyncio.run(search.body(dataset, query(dataset)))
+    assert (search.hits, search.misses) == (2, 1)
 
 
 def test_the_cache_is_bounded_in_bytes(dataset):
@@ -62,6 +64,10 @@ def test_the_cache_is_bounded_in_bytes(dataset):
     asyncio.run(small.answer(dataset, query(dataset)))
     asyncio.run(small.answer(dataset, query(dataset)))
     assert (small.hits, small.misses, small.cache.currsize) == (0, 2, 0)
+    exact = endpoint(cache_bytes=_answer_size(cached))        # one that fits exactly is kept
+    asyncio.run(exact.answer(dataset, query(dataset)))
+    asyncio.run(exact.answer(dataset, query(dataset)))
+    assert (exact.hits, exact.misses) == (1, 1)
 
 
 def test_the_tag_names_the_content_not_the_moment(dataset):
