@@ -213,17 +213,6 @@ EQUIVALENT.update({
        "the default of labels.get is never used." for n in (41, 42, 43)},
 })
 
-A = "widget_server.web.search_api."
-EQUIVALENT.update({
-    **{A + f"xǁSearchEndpointǁhandle__mutmut_{n}": _NAME for n in (37, 38, 40, 41, 46, 47)},
-    **{A + f"xǁSearchEndpointǁhandle__mutmut_{n}": "Vary lists header names, which are case-insensitive: "
-       "'accept-encoding' is 'Accept-Encoding' to every cache." for n in (43, 44)},
-    A + "xǁSearchEndpointǁhandle__mutmut_51": "cache directives are case-insensitive (RFC 9111, 5.2): "
-                                              "'NO-STORE' is 'no-store'.",
-    A + "x__if_none_match__mutmut_7": _LOWER.replace("'ORIGIN' finds 'origin'", "'IF-NONE-MATCH' finds 'if-none-match'"),
-    A + "x__if_none_match__mutmut_8": "without the header, a default of 'XXXX' is a tag no answer has: "
-                                      "nothing matches, as with ''.",
-})
 
 
 NOTES = """## What the runs leave out
@@ -282,6 +271,18 @@ EQUIVALENT.update({
        "truthy: `and`/`or` give the same (it documents, it does not check)." for n in range(98, 104)},
     Q + "x__centre__mutmut_121": "by_postal_code matches exact postal codes, all of 5 digits: anything else "
                                  "finds nothing, as the skipped lookup does.",
+})
+
+A = "widget_server.web.search_api."
+EQUIVALENT.update({
+    **{A + f"xǁSearchEndpointǁhandle__mutmut_{n}": _NAME for n in (37, 38, 40, 41, 46, 47)},
+    **{A + f"xǁSearchEndpointǁhandle__mutmut_{n}": "Vary lists header names, which are case-insensitive: "
+       "'accept-encoding' is 'Accept-Encoding' to every cache." for n in (43, 44)},
+    A + "xǁSearchEndpointǁhandle__mutmut_51": "cache directives are case-insensitive (RFC 9111, 5.2): "
+                                              "'NO-STORE' is 'no-store'.",
+    A + "x__if_none_match__mutmut_7": _LOWER.replace("'ORIGIN' finds 'origin'", "'IF-NONE-MATCH' finds 'if-none-match'"),
+    A + "x__if_none_match__mutmut_8": "without the header, a default of 'XXXX' is a tag no answer has: "
+                                      "nothing matches, as with ''.",
 })
 
 
