@@ -98,3 +98,75 @@ def test_json_is_the_catalogue_and_other_kinds_have_one_format(tmp_path):
     assert detect_format("formations", path) == "catalogue"
     assert detect_format("offers", path) == "france_travail" == detect_format("offer", path)
     assert detect_format("recruiters", path) == "lbb"
+
+
+def test_the_result_as_json():
+    result = ImportResult(Path("/srv/dataset.sqlite"), "offer", "france_travail", Path("/tmp/offres.json"),
+                          False, RowReport("import", read=8, kept=8), "abc123", "def456", {"offer": 8}, 1.23456)
+    assert result.as_dict() == {
+        "dataset": "/srv/dataset.sqlite", "kind": "offer", "format": "france_travail", "file": "/tmp/offres.json",
+        "mode": "append", "previous_version": "abc123", "version": "def456", "counts": {"offer": 8},
+        "seconds": 1.23, "report": RowReport("import", read=8, kept=8).as_dict()}
+    replaced = ImportResult(Path("/d"), "offer", "france_travail", Path("/o"), True, RowReport("import"), "a", "b")
+    assert replaced.as_dict()["mode"] == "replace"
+
+
+@pytest.mark.parametrize("where,line", [
+    ("Ligne 12", 12), ("Ligne 7", 7), ("Enregistrement 3", 3), ("Fichier offres.json, ligne 140", 140),
+    ("Une ligne", 0), ("Ligne 7a", 0), (None, 0),
+])
+def test_the_line_a_record_came_from(where, line):
+    from widget_server.ingest.importer import _line
+
+    assert _line({} if where is None else {"_where": where}) == line
+
+
+def test_append_rejects_the_keys_already_served():
+    import sqlite3
+
+    from widget_server.ingest.importer import _reject_existing
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE offer (key TEXT)")
+    db.executemany("INSERT INTO offer VALUES (?)", [("k1",), ("k2",)])
+    records = [{"key": "k1", "_where": "Ligne 4"}, {"key": "new"}, {"key": "k2"}]
+    r = RowReport("import", read=3, kept=3)
+    _reject_existing(db, "offer", records, r)
+    assert records == [{"key": "new"}] and r.kept == 1
+    assert [(x.line, x.reason, x.message) for x in r.rejects] == [
+        (4, "duplicate", "Ligne 4 : « k1 » est déjà dans le jeu de données (import en ajout) : ignorée."),
+        (0, "duplicate", "Une ligne : « k2 » est déjà dans le jeu de données (import en ajout) : ignorée."),
+    ]
+
+
+def test_the_message_when_no_row_is_valid():
+    from widget_server.ingest.importer import _nothing_message
+
+    r = RowReport("import", read=3)
+    r.reject(2, "bad_siret", "x")
+    r.reject(3, "bad_siret", "x")
+    r.reject(4, "no_coordinates", "x")
+    tail = ("Les offres en service restent en place (un import ne les remplace jamais par rien) et le jeu de "
+            "données servi n'a pas changé. Corrigez le fichier d'après les rejets listés.")
+    assert _nothing_message(Path("/tmp/offres.json"), "offer", r) == (
+        "Aucune ligne valide dans offres.json (3 lue(s) ; rejets : bad_siret × 2, no_coordinates × 1). " + tail)
+    assert _nothing_message(Path("/tmp/offres.json"), "offer", RowReport("import")) == (
+        "Aucune ligne valide dans offres.json (0 lue(s) ; rejets : aucune ligne). " + tail)
+
+
+def test_the_command_arguments():
+    import argparse
+
+    from widget_server.ingest.importer import add_import_arguments
+
+    parser = argparse.ArgumentParser()
+    add_import_arguments(parser)
+    args = parser.parse_args(["offers", "offres.json"])
+    assert (args.kind, args.file, args.fmt, args.append, args.json, args.rejects) == (
+        "offers", Path("offres.json"), None, False, False, 20)
+    args = parser.parse_args(["formations", "f.csv", "--format", "rco-catalogue", "--append", "--json",
+                              "--rejects", "-1"])
+    assert (args.fmt, args.append, args.json, args.rejects) == ("rco-catalogue", True, True, -1)
+    for wrong in (["jobs", "f.csv"], ["formations", "f.csv", "--format", "xml"], ["offers"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(wrong)
