@@ -56,8 +56,9 @@ MODULES: dict[str, list[str]] = {
 }
 
 # Modules that take no part in building a dataset: their tests may reuse the hand-made datasets
-# of tests/datasets.py built once (a mutant of the others must be built with).
-BUILD_FREE = {"widget_server/query.py", "widget_server/search.py", "widget_server/web/search_api.py",
+# of tests/datasets.py (and the importers' trimmed copy) built once (a mutant of the others must be
+# built with).
+BUILD_FREE = {"widget_server/ingest/importer.py", "widget_server/query.py", "widget_server/search.py", "widget_server/web/search_api.py",
               "widget_server/combinations.py", "widget_server/web/rate_limit.py",
               "widget_server/web/security_headers.py", "widget_server/partners.py", "widget_server/lba/mapping.py"}
 
@@ -334,7 +335,7 @@ def _dataset(work_root: Path) -> Path:
     return path
 
 
-def run_module(module: str, fresh: bool, survivors_only: bool = False) -> dict | None:
+def run_module(module: str, fresh: bool, survivors_only: bool = False, children: int = 1) -> dict | None:
     work = WORK / _slug(module)
     if fresh and work.exists():
         shutil.rmtree(work)
@@ -352,7 +353,7 @@ def run_module(module: str, fresh: bool, survivors_only: bool = False) -> dict |
     (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     print(f"== {module}: mutmut run ({' '.join(MODULES[module])}){f' on {len(names)} survivors' if names else ''}",
           flush=True)
-    subprocess.run(["nice", "-n", "15", str(MUTMUT), "run", "--max-children", "1", *names], cwd=work, env=env,
+    subprocess.run(["nice", "-n", "15", str(MUTMUT), "run", "--max-children", str(children), *names], cwd=work, env=env,
                    stdout=subprocess.DEVNULL, check=False)
     return record(module)
 
@@ -501,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the last runs")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results of these modules")
     parser.add_argument("--survivors", action="store_true", help="run again only the last run's survivors")
+    parser.add_argument("--children", type=int, default=1, help="mutants run at once (default 1)")
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -515,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     records = {}
     for module in MODULES:
         if module in chosen and not args.report_only:
-            records[module] = run_module(module, args.fresh, args.survivors)
+            records[module] = run_module(module, args.fresh, args.survivors, args.children)
         else:
             # A work folder here holds a run newer than (or the same as) the saved one.
             records[module] = record(module) or saved_record(module)

@@ -66,7 +66,19 @@ def refs(conn) -> Referentials:
 def served_template(dataset_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The session dataset with one item in ten, re-indexed: the same referentials (what the
     importers read) in a file a fifth of the size, which each test copies and swaps quickly."""
-    path = tmp_path_factory.mktemp("served") / "template.sqlite"
+    cache = os.environ.get("WIDGET_TEST_DATASET_CACHE")
+    if cache:
+        # bench/mutation.py: the template is made by the build's code, not the importer's: one per run.
+        stat = dataset_path.stat()
+        cached = Path(cache) / f"served-{stat.st_size}-{stat.st_mtime_ns}.sqlite"
+        if not cached.exists():
+            _make_template(dataset_path, cached.with_suffix(".part"))
+            cached.with_suffix(".part").rename(cached)
+        return cached
+    return _make_template(dataset_path, tmp_path_factory.mktemp("served") / "template.sqlite")
+
+
+def _make_template(dataset_path: Path, path: Path) -> Path:
     source, copy = connect_readonly(dataset_path), sqlite3.connect(path)
     source.backup(copy)
     source.close()
