@@ -226,6 +226,68 @@ def test_combinations_pair_nearby_places(search_client):
     assert max(per_formation.values()) <= 3
 
 
+WEST_OF_LYON = (LYON[0], LYON[1] - 0.1160)      # 9 km west of Bellecour
+EAST_OF_LYON = (LYON[0], LYON[1] + 0.1160)      # 9 km east: 18 km apart
+
+
+@pytest.fixture(scope="module")
+def apart_client(tmp_path_factory, data_dir):
+    path = build(tmp_path_factory.mktemp("apart") / "apart.sqlite", data_dir,
+                 formations=[formation("west-cap", WEST_OF_LYON, ["D1102"]),
+                             *(formation(f"vienne-{n}", VIENNE, ["D1102"]) for n in range(4)),
+                             formation("paris-demo", PARIS, ["D1104"], demo=True)],
+                 recruiters=[recruiter("east-bakery", EAST_OF_LYON, ["D1102"], demo=False),
+                             recruiter("grenoble-demo", GRENOBLE, ["D1102"], demo=True)])
+    with make_client(create_app(Settings.from_env({}, dataset_path=path, reload_interval=0.0))) as client:
+        yield client
+
+
+AT_LYON = {"romes": "D1102", "latitude": LYON[0], "longitude": LYON[1]}
+
+
+def test_a_pair_is_within_the_radius_of_each_other_and_measured_from_the_learner(apart_client):
+    # Each is 9 km from the learner, 18 km from the other: a pair within 20 km, not within 10.
+    assert search(apart_client, **AT_LYON, radius=10)["combinations"] == []
+    pairs = search(apart_client, **AT_LYON, radius=20)["combinations"]
+    assert [(p["formation"]["id"], p["employer"]["id"]) for p in pairs] == [
+        ("formation:west-cap", "recruiter:east-bakery")]
+    assert pairs[0]["distances"] == {"learner_to_formation_km": 9.0, "learner_to_employer_km": 9.0,
+                                     "formation_to_employer_km": 18.0}
+
+
+def test_demo_is_said_when_any_item_shown_is_one(apart_client):
+    assert search(apart_client, **AT_LYON, radius=20, types="recruiters")["meta"]["demo"] is False
+    # A demo recruiter among the results (Grenoble, from 100 km).
+    assert search(apart_client, **AT_LYON, radius=100, types="recruiters")["meta"]["demo"] is True
+    # A demo training among the nearest ones beyond the radius only.
+    far = search(apart_client, **{**AT_LYON, "romes": "D1104"}, radius=20, types="formations")
+    assert far["formations"]["results"] == [] and far["formations"]["nearest"][0]["demo"] is True
+    assert far["meta"]["demo"] is True
+    # A demo company only in a pair (pairs draw on candidates beyond the page shown).
+    paired = search(apart_client, **AT_LYON, radius=100, limit=1, types="formations,recruiters")
+    assert [paired[b]["results"][0]["demo"] for b in ("formations", "recruiters")] == [False, False]
+    assert paired["formations"]["nearest"] == []
+    assert any(p["employer"]["demo"] for p in paired["combinations"]) and paired["meta"]["demo"] is True
+
+
+class EmptyLocalSource:
+    """A local source without suggest_radius: its empty answer gets no suggestion, and no error."""
+
+    bucket = "offers"
+
+    def search_sync(self, dataset, query):
+        from widget_server.sources.base import SourceResult
+
+        return SourceResult(items=[], count=0)
+
+
+def test_a_local_source_without_suggestions(small_dataset):
+    settings = Settings.from_env({}, dataset_path=small_dataset, reload_interval=0.0)
+    with make_client(create_app(settings, default_sources() | {"offers": EmptyLocalSource()})) as client:
+        body = search(client, romes="D1102", insee="69123")
+    assert body["offers"]["count"] == 0 and body["offers"]["suggested_radius_km"] is None
+
+
 @pytest.mark.parametrize("params,named", [
     ({}, ["caller", "romes"]),
     ({"caller": "x", "romes": "D1102", "insee": "99999"}, ["insee"]),
