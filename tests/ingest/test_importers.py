@@ -474,6 +474,63 @@ def test_command_line(served: Path, tmp_path: Path, capsys, monkeypatch) -> None
     assert digest(served) == before
 
 
+def _command(dataset: Path, *argv: str, max_mb: float | None = None) -> tuple[int, str, str]:
+    import io
+
+    parser = argparse.ArgumentParser()
+    add_import_arguments(parser)
+    out, err = io.StringIO(), io.StringIO()
+    code = run_import_command(dataset, parser.parse_args(argv), out, err, max_mb=max_mb)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_the_command_on_a_file_with_no_valid_row(served: Path, tmp_path: Path) -> None:
+    all_bad = tmp_path / "all_bad.json"
+    all_bad.write_text(json.dumps({"resultats": [{"id": "1", "intitule": "x", "natureContrat": "CDI"}]}))
+    code, out, err = _command(served, "offers", str(all_bad))
+    assert (code, out) == (1, "")
+    report, refusal = err.split("\nImport refusé : ")
+    assert report.startswith("1 ligne(s) lue(s), 0 importée(s), 1 rejetée(s).\nRejets par motif : not_alternance 1")
+    assert refusal.startswith("Aucune ligne valide dans all_bad.json (1 lue(s) ; rejets : not_alternance × 1).")
+    # --json: the same refusal and its report, as JSON on stdout (UTF-8 kept, indented).
+    code, out, err = _command(served, "offers", str(all_bad), "--json")
+    answer = json.loads(out)
+    assert code == 1 and answer["error"] == refusal.rstrip("\n") and answer["report"]["reasons"] == {"not_alternance": 1}
+    assert '\n  "error": "Aucune ligne valide' in out and "é" in out
+    assert err == f"Import refusé : {answer['error']}\n"
+    # A refusal without a report (no such file): the report is null.
+    code, out, _ = _command(served, "offers", str(tmp_path / "nope.json"), "--json")
+    assert code == 1 and json.loads(out)["report"] is None and json.loads(out)["error"].startswith("Fichier introuvable")
+
+
+def test_the_command_appends_or_replaces_and_answers_in_json(served: Path) -> None:
+    code, out, _ = _command(served, "offers", str(OFFERS), "--json")
+    answer = json.loads(out)
+    assert code == 0 and (answer["mode"], answer["kind"], answer["report"]["kept"]) == ("replace", "offer", 8)
+    assert '\n  "dataset": ' in out and "importé" not in out
+    # Appending the same file: every key is already there, nothing to add, nothing changed.
+    before = digest(served)
+    code, _, err = _command(served, "offers", str(OFFERS), "--append")
+    assert code == 1 and "duplicate 8" in err and "(import en ajout) : ignorée." in err
+    assert digest(served) == before
+    # Replacing with it again is fine.
+    assert _command(served, "offers", str(OFFERS))[0] == 0
+
+
+def test_the_command_holds_the_size_limit(served: Path) -> None:
+    code, _, err = _command(served, "offers", str(OFFERS), max_mb=0.001)
+    assert code == 1 and "Import refusé" in err and "Mo" in err
+
+
+def test_the_command_prints_to_the_console_by_default(served: Path, capsys) -> None:
+    parser = argparse.ArgumentParser()
+    add_import_arguments(parser)
+    assert run_import_command(served, parser.parse_args(["offers", str(OFFERS)])) == 0
+    printed = capsys.readouterr()
+    assert printed.out.startswith("Import des offres (france_travail) depuis esd-offres-happypath.redacted.json")
+    assert printed.err == ""
+
+
 @pytest.mark.parametrize("name, fmt", [("rco_formations_2020-11.csv.gz", "rco_catalogue"),
                                        ("onisep_af_catalogue_2023.csv.gz", "onisep"),
                                        ("listeFormationApprentissagePsup.csv.gz", "parcoursup")])
@@ -484,7 +541,9 @@ def test_each_catalogue_format_is_recognised_and_merged_like_the_build(served: P
     path.write_text("".join(lines[:61]), encoding="utf-8")
     assert detect_format("formations", path) == fmt
     result = import_file(served, "formations", path)
-    assert result.fmt == fmt and result.report.read == 60
+    assert result.fmt == fmt and result.report.read == 60 and result.report.source == "import"
+    # What the reader noticed stays in the import's report (Parcoursup's codes read through MEF).
+    assert fmt != "parcoursup" or result.report.notes["cfd:mef"] > 0
     # Intakes of one training are one item: never more items than rows, and at least one.
     assert 0 < result.counts["formation"] == result.report.kept <= 60
     conn = sqlite3.connect(served)
