@@ -296,6 +296,10 @@ EQUIVALENT.update({
     **{A + f"xǁSearchEndpointǁhandle__mutmut_{n}": _NAME for n in (37, 38, 40, 41, 46, 47)},
     **{A + f"xǁSearchEndpointǁhandle__mutmut_{n}": "Vary lists header names, which are case-insensitive: "
        "'accept-encoding' is 'Accept-Encoding' to every cache." for n in (43, 44)},
+    A + "xǁSearchEndpointǁhandle__mutmut_70": "media types are case-insensitive: 'APPLICATION/JSON' is "
+                                              "'application/json' to every client.",
+    A + "xǁSearchEndpointǁbody__mutmut_6": "a fresh answer read back from its own cached bytes is an equal dict "
+                                           "(the same parts and values): only slower.",
     A + "xǁSearchEndpointǁhandle__mutmut_51": "cache directives are case-insensitive (RFC 9111, 5.2): "
                                               "'NO-STORE' is 'no-store'.",
     A + "x__if_none_match__mutmut_7": _LOWER.replace("'ORIGIN' finds 'origin'", "'IF-NONE-MATCH' finds 'if-none-match'"),

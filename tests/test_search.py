@@ -534,6 +534,10 @@ def test_identical_queries_are_cached_with_etag_and_304(search_client):
     assert "Accept-Encoding" in [v.strip() for v in first.headers["vary"].split(",")]
     revalidated = search_client.get("/api/v1/search", params=params, headers={"If-None-Match": first.headers["etag"]})
     assert revalidated.status_code == 304 and revalidated.content == b""
+    # A 304 says again what a cache must keep (RFC 9110, 15.4.5): the tag and how long.
+    assert revalidated.headers["etag"] == first.headers["etag"]
+    assert revalidated.headers["cache-control"] == "public, max-age=60"
+    assert first.headers["content-type"] == "application/json"
     among_others = search_client.get("/api/v1/search", params=params,
                                      headers={"If-None-Match": f'W/"0123", {first.headers["etag"]}'})
     assert among_others.status_code == 304
