@@ -307,6 +307,14 @@ EQUIVALENT.update({
                                       "nothing matches, as with ''.",
 })
 
+I = "widget_server.ingest.importer."
+EQUIVALENT.update({
+    **{I + f"x__write_copy__mutmut_{n}": _SQL_CASE for n in (9, 10, 13, 14, 21, 22, 48, 49, 58, 59)},
+    I + "x__write_copy__mutmut_31": "replace=None is falsy as replace=False is: known organisations kept.",
+    **{I + f"x__write_copy__mutmut_{n}": "the import stamp is read back with json.loads: escaped or not, keys "
+       "sorted or not, the same object." for n in (62, 63, 65, 66)},
+})
+
 
 def _link_tree(work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)

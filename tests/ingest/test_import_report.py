@@ -51,6 +51,21 @@ def test_how_many_rejects_are_listed():
     assert "Lignes rejetées (30 sur 30) :" in format_report(many, -1)
 
 
+def test_one_row_skipped_is_mentioned():
+    r = RowReport("import", read=5, kept=3)
+    r.reject(2, "bad_siret", "x")
+    assert format_report(r).splitlines()[0] == (
+        "5 ligne(s) lue(s), 3 importée(s), 1 rejetée(s), 1 écartée(s) sans erreur (voir remarques).")
+
+
+def test_the_result_lists_twenty_rejects_by_default():
+    many = RowReport("import", read=21, kept=0)
+    for line in range(21):
+        many.reject(line + 2, "bad_siret", f"Ligne {line + 2}")
+    result = ImportResult(Path("/d"), "offer", "france_travail", Path("/o"), True, many, "a", "b")
+    assert "Lignes rejetées (20 sur 21) :" in format_result(result)
+
+
 def test_nothing_skipped_is_not_mentioned():
     r = RowReport("import", read=5, kept=4)
     r.reject(2, "bad_siret", "x")

@@ -381,6 +381,14 @@ def test_append_adds_and_rejects_known_keys(served: Path) -> None:
     second = import_file(served, "offers", extra, replace=False)
     assert (second.report.kept, len(second.report.rejects)) == (1, 7)
     assert second.counts["offer"] == first.counts["offer"] + 1 == 9
+    c = connect_readonly(served)
+    try:
+        stamp = json.loads(dict(c.execute("SELECT key, value FROM meta"))["import.offer"])
+    finally:
+        c.close()
+    # Stamped as an append, at a time in UTC (no `now` given: the clock's).
+    assert stamp["mode"] == "append" and stamp["file"] == "more.json"
+    assert dt.datetime.fromisoformat(stamp["at"]).utcoffset() == dt.timedelta(0)
 
 
 def test_import_is_refused_while_another_runs(served: Path) -> None:
@@ -540,6 +548,11 @@ def test_each_catalogue_format_is_recognised_and_merged_like_the_build(served: P
     path = tmp_path / name.removesuffix(".gz")
     path.write_text("".join(lines[:61]), encoding="utf-8")
     assert detect_format("formations", path) == fmt
+    conn = sqlite3.connect(served)
+    try:
+        known = {row[0]: row for row in conn.execute("SELECT * FROM organisation ORDER BY 1")}
+    finally:
+        conn.close()
     result = import_file(served, "formations", path)
     assert result.fmt == fmt and result.report.read == 60 and result.report.source == "import"
     # What the reader noticed stays in the import's report (Parcoursup's codes read through MEF).
@@ -552,6 +565,13 @@ def test_each_catalogue_format_is_recognised_and_merged_like_the_build(served: P
     finally:
         conn.close()
     assert {r[0] for r in rows} == {"import"}
+    # Organisations the dataset already knew keep their row (the build's directory is richer).
+    conn = sqlite3.connect(served)
+    try:
+        after = {row[0]: row for row in conn.execute("SELECT * FROM organisation ORDER BY 1")}
+    finally:
+        conn.close()
+    assert all(after[key] == row for key, row in known.items())
     assert all(title and lat is not None and precision in ("site", "organisation", "commune")
                for _, title, lat, precision, _ in rows)
     assert all(json.loads(sources)[0]["source"] in ("rco_2020_11", "onisep_2023", "parcoursup_2020")
