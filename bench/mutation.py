@@ -460,14 +460,18 @@ def planted() -> list[tuple[str, list[str], bool]]:
             target.write_text(source.replace(old, new))
         failed = []
         for test in tests:
+            # The planted bugs take no part in building a dataset: the tests may share one.
+            env = {**os.environ, "PYTHONPATH": str(work), "WIDGET_TEST_DATASET": str(_dataset(WORK))}
             run = subprocess.run(["nice", "-n", "15", sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly",
-                                  "-p", "no:cacheprovider", test], cwd=work, env={**os.environ, "PYTHONPATH": str(work)},
+                                  "-p", "no:cacheprovider", test], cwd=work, env=env,
                                  capture_output=True, text=True)
             failed.append(run.returncode == 1)
             verdict = ("passes" if run.returncode == 0 else "FAILS") + ("" if old else " (control)")
             print(f"   {title}: {test} {verdict}", flush=True)
         outcome.append((title, tests, all(failed) if old else not any(failed)))
-    (WORK / "planted.json").write_text(json.dumps({"date": dt.date.today().isoformat(), "outcome": outcome}))
+    RECORDS.mkdir(exist_ok=True)
+    (RECORDS / "planted.json").write_text(json.dumps({"date": dt.date.today().isoformat(), "outcome": outcome},
+                                                     indent=1) + "\n")
     return outcome
 
 
@@ -505,7 +509,7 @@ def write_report(records: dict[str, dict | None], command: str) -> None:
         lines.append(f"| **all run** | | | {total_k + total_s} | {total_k} | {total_s} | {total_e} | "
                      f"**{total_k / (total_k + total_s):.0%}** | **{total_k / max(1, total_k + total_s - total_e):.0%}** |")
     lines += ["", "## The five planted bugs of issue 16", ""]
-    planted_file = WORK / "planted.json"
+    planted_file = RECORDS / "planted.json"
     if planted_file.exists():
         last = json.loads(planted_file.read_text())
         lines += [f"`python bench/mutation.py --planted`, run on {last['date']}: each bug planted alone in a copy "

@@ -255,6 +255,14 @@ def test_a_pair_is_within_the_radius_of_each_other_and_measured_from_the_learner
                                      "formation_to_employer_km": 18.0}
 
 
+def test_france_wide_pairs_stay_within_30_km_whatever_the_radius(apart_client):
+    # Without a place the radius means nothing: pairs keep the France-wide limit (30 km apart),
+    # so Grenoble's recruiter (75 km from the nearest training) is paired with none.
+    pairs = search(apart_client, romes="D1102", radius=100)["combinations"]
+    assert pairs and all(p["distances"]["formation_to_employer_km"] <= 30 for p in pairs)
+    assert "recruiter:grenoble-demo" not in {p["employer"]["id"] for p in pairs}
+
+
 def test_demo_is_said_when_any_item_shown_is_one(apart_client):
     assert search(apart_client, **AT_LYON, radius=20, types="recruiters")["meta"]["demo"] is False
     # A demo recruiter among the results (Grenoble, from 100 km).
