@@ -65,8 +65,12 @@ BUILD_FREE = {"widget_server/ingest/importer.py", "widget_server/query.py", "wid
 # The five bugs the audit of issue 16 planted, and the tests that must now catch each.
 PLANTED = [
     ("sources awaited one after another", "widget_server/search.py",
-     "    outcomes = await asyncio.gather(*(_guarded(sources[b], dataset, query, budget_s) for b in buckets))",
-     "    outcomes = [await _guarded(sources[b], dataset, query, budget_s) for b in buckets]",
+     "    (local_results, market, suggested), *remote_outcomes = await asyncio.gather(\n"
+     "        _local_guarded(dataset, query, local, budget_s) if local else _nothing(),\n"
+     "        *(_guarded(sources[b], dataset, query, budget_s) for b in remote))",
+     "    (local_results, market, suggested), *remote_outcomes = [\n"
+     "        await (_local_guarded(dataset, query, local, budget_s) if local else _nothing()),\n"
+     "        *[await _guarded(sources[b], dataset, query, budget_s) for b in remote]]",
      ["tests/test_search.py::test_two_hanging_sources_share_one_budget",
       "tests/test_search.py::test_sources_run_concurrently_not_one_after_another"]),
     ("any If-None-Match answered 304", "widget_server/web/search_api.py",
