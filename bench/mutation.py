@@ -1,19 +1,24 @@
 """Mutation testing of the core modules with mutmut, against their fast targeted tests.
 
-    .venv/bin/python bench/mutation.py [MODULE ...] [--list] [--planted] [--report-only]
+    .venv/bin/python bench/mutation.py [MODULE ...] [--survivors] [--children N] [--list] [--planted]
+                                       [--report-only]
 
 Each module of MODULES is mutated on its own, in its own work folder under var/mutation/
 (git-ignored): a generated pyproject.toml holding only mutmut's settings, and links to the
 project's widget_server/, tests/, data/ and embed_examples/. mutmut first runs the module's test
-files once to learn which test reaches which function, then runs, for each mutant, only the tests
-that reach the mutated function (its own narrowing), one mutant at a time, under `nice`.
+files once to learn which test reaches which function (again at every run, so edited tests
+count), then runs, for each mutant, only the tests that reach the mutated function, under `nice`.
+mutmut keeps the verdict of a mutant whose function did not change: after writing tests, run
+again with `--survivors` so the survivors meet them.
 
 `--planted` plants the five bugs of issue 16 one at a time (in a copy of the package) and runs
-the tests named for each: every one must fail.
+the tests named for each: every one must fail, and pass on an unchanged copy.
 
-The results (score per module, surviving mutants with the reason each is acceptable) go to
-bench/RESULTS-mutation.md. Not part of .ci/run: a full run takes the better part of an hour.
-To add a module: one line in MODULES (its path and its fast test files).
+Each module's last run is saved in bench/mutation/<module>.json (counts and survivors), and
+bench/RESULTS-mutation.md is written from those: score per module, surviving mutants with the
+reason each is acceptable (EQUIVALENT below) or "not explained yet". Not part of .ci/run: a full
+run takes about two hours on 2 cores. To add a module: one line in MODULES (its path and its fast
+test files).
 """
 
 from __future__ import annotations
