@@ -185,3 +185,26 @@ def test_the_command_arguments():
     for wrong in (["jobs", "f.csv"], ["formations", "f.csv", "--format", "xml"], ["offers"]):
         with pytest.raises(SystemExit):
             parser.parse_args(wrong)
+
+
+def test_the_command_help_says_each_option():
+    import argparse
+
+    from widget_server.ingest.importer import add_import_arguments
+
+    parser = argparse.ArgumentParser(prog="widget-server data import",
+                                     formatter_class=lambda prog: argparse.HelpFormatter(prog, width=300))
+    add_import_arguments(parser)
+    text = parser.format_help()
+    assert ("usage: widget-server data import [-h] [--format {catalogue,rco,rco-catalogue,onisep,parcoursup,"
+            "france-travail,lbb}] [--append] [--json] [--rejects N] {formations,offers,recruiters} file") in text
+    for help_text in [
+        "file to import (may be gzipped)",
+        "file format (default: guessed from the file; formations: catalogue JSON/CSV, RCO offer export, "
+        "RCO catalogue, ONISEP 2023 keys or Parcoursup)",
+        "add to the items of that kind instead of replacing them (known keys rejected)",
+        "print the full report as JSON",
+        "--rejects N ",
+        "rejected rows to list (default 20, -1 for all)",
+    ]:
+        assert help_text in text, help_text
