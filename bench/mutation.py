@@ -318,7 +318,18 @@ EQUIVALENT.update({
 
 I = "widget_server.ingest.importer."
 EQUIVALENT.update({
-    **{I + f"x__write_copy__mutmut_{n}": _SQL_CASE for n in (9, 10, 13, 14, 21, 22, 48, 49, 58, 59)},
+    **{I + f"x__write_copy__mutmut_{n}": _SQL_CASE
+       for n in (9, 10, 13, 14, 21, 22, 48, 49, 58, 59, 108, 109, 114, 115)},
+    **{I + f"x__write_copy__mutmut_{n}": "the import stamp is read back with json.loads: escaped or not, keys "
+       "sorted or not, the same object." for n in (95, 96)},
+    I + "x__write_copy__mutmut_102": "re-indexing the kinds the import did not change as well gives the same "
+                                     "indexes (it is skipped to save time).",
+    I + "x__line__mutmut_8": "a default that ends in no digit reads as line 0, as '' does.",
+    **{I + f"x__line__mutmut_{n}": "every `_where` is words and a number joined by single spaces (the readers "
+       "write them): the last space-separated part is the same whichever split takes it."
+       for n in (12, 15, 18, 19)},
+    **{I + f"x_run_import_command__mutmut_{n}": "ensure_ascii=None is falsy as ensure_ascii=False is: UTF-8 kept."
+       for n in (31, 64)},
     I + "x__write_copy__mutmut_31": "replace=None is falsy as replace=False is: known organisations kept.",
     **{I + f"x__write_copy__mutmut_{n}": "the import stamp is read back with json.loads: escaped or not, keys "
        "sorted or not, the same object." for n in (62, 63, 65, 66)},

@@ -144,10 +144,10 @@ def test_append_rejects_the_keys_already_served():
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE offer (key TEXT)")
     db.executemany("INSERT INTO offer VALUES (?)", [("k1",), ("k2",)])
-    records = [{"key": "k1", "_where": "Ligne 4"}, {"key": "new"}, {"key": "k2"}]
-    r = RowReport("import", read=3, kept=3)
+    records = [{"key": "k1", "_where": "Ligne 4"}, {"key": "new"}, {"key": "k2"}, {"key": "new2"}]
+    r = RowReport("import", read=4, kept=4)
     _reject_existing(db, "offer", records, r)
-    assert records == [{"key": "new"}] and r.kept == 1
+    assert records == [{"key": "new"}, {"key": "new2"}] and r.kept == 2
     assert [(x.line, x.reason, x.message) for x in r.rejects] == [
         (4, "duplicate", "Ligne 4 : « k1 » est déjà dans le jeu de données (import en ajout) : ignorée."),
         (0, "duplicate", "Une ligne : « k2 » est déjà dans le jeu de données (import en ajout) : ignorée."),

@@ -320,6 +320,33 @@ def test_unusable_files_are_refused_and_the_dataset_is_untouched(served: Path, t
     assert "octet 0xc9 invalide, ligne 2" in message and "iconv -f WINDOWS-1252 -t UTF-8" in message
 
 
+def test_a_damaged_copy_is_never_put_in_service(served: Path, monkeypatch) -> None:
+    from widget_server.ingest import importer
+
+    before = digest(served)
+    monkeypatch.setattr(importer.sqlite3, "connect", _connect_saying_damaged(sqlite3.connect))
+    with pytest.raises(ImportFailed) as info:
+        import_file(served, "offers", OFFERS)
+    assert str(info.value) == ("Le jeu de données produit est abîmé (row 12 missing from index "
+                               "sqlite_autoindex_offer_1) : import annulé, rien n'a changé.")
+    assert digest(served) == before and leftovers(served) == []
+
+
+class _Damaged(sqlite3.Connection):
+    """A connection whose quick_check finds damage (what a disk error leaves)."""
+
+    def execute(self, sql, *args):
+        if sql.strip().upper() == "PRAGMA QUICK_CHECK":
+            return super().execute("SELECT 'row 12 missing from index sqlite_autoindex_offer_1'")
+        return super().execute(sql, *args)
+
+
+def _connect_saying_damaged(connect):
+    def connecting(path, *args, **kwargs):
+        return connect(path, *args, factory=_Damaged, **kwargs)
+    return connecting
+
+
 def test_a_failure_while_writing_leaves_the_dataset_untouched(served: Path, monkeypatch) -> None:
     from widget_server.ingest import importer
 
@@ -356,6 +383,7 @@ def test_import_replaces_one_kind_and_stamps_the_dataset(served: Path) -> None:
         assert (stamp["file"], stamp["format"], stamp["mode"], stamp["at"]) == (
             RECRUITERS.name, "lbb", "replace", "2026-03-01T12:00:00+00:00")
         assert (stamp["read"], stamp["rejected"], stamp["reasons"]) == (17091, 52, {"unknown_naf": 52})
+        assert stamp["kept"] == result.report.kept and stamp["notes"] == dict(sorted(result.report.notes.items()))
         assert stamp["sha256"] == hashlib.sha256(gzip.decompress(RECRUITERS.read_bytes())).hexdigest()
         assert c.execute("SELECT rows, version FROM source_file WHERE name = ?",
                          (f"import/recruiter/{RECRUITERS.name}",)).fetchone() == (17091, "lbb, importé le 2026-03-01")
@@ -523,6 +551,29 @@ def test_the_command_appends_or_replaces_and_answers_in_json(served: Path) -> No
     assert digest(served) == before
     # Replacing with it again is fine.
     assert _command(served, "offers", str(OFFERS))[0] == 0
+
+
+def test_the_command_says_what_it_did(served: Path, tmp_path: Path) -> None:
+    summer = tmp_path / "offres-été.json"
+    shutil.copyfile(OFFERS, summer)
+    code, out, err = _command(served, "offers", str(summer))
+    assert (code, err) == (0, "") and out.startswith("Import des offres (france_travail) depuis offres-été.json")
+    code, out, _ = _command(served, "offers", str(summer), "--json")
+    assert code == 0 and '"file": "' + str(summer) + '"' in out        # UTF-8 kept, not \u escapes
+    # How many rejects are listed follows --rejects, when it works and when it is refused.
+    code, out, _ = _command(served, "recruiters", str(RECRUITERS), "--rejects", "1")
+    assert code == 0 and "Lignes rejetées (1 sur 52) :" in out
+    all_bad = tmp_path / "all_bad.json"
+    all_bad.write_text(json.dumps({"resultats": [{"id": str(i), "intitule": "x", "natureContrat": "CDI"}
+                                                 for i in range(3)]}))
+    code, _, err = _command(served, "offers", str(all_bad), "--rejects", "2")
+    assert code == 1 and "Lignes rejetées (2 sur 3) :" in err
+
+
+def test_a_json_catalogue_export_is_imported(served: Path) -> None:
+    result = import_file(served, "formations", CATALOGUE)
+    assert result.fmt == "catalogue" and result.report.kept > 0
+    assert result.counts["formation"] == result.report.kept
 
 
 def test_the_command_holds_the_size_limit(served: Path) -> None:
