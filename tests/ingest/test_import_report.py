@@ -198,13 +198,18 @@ def test_the_command_help_says_each_option():
     text = parser.format_help()
     assert ("usage: widget-server data import [-h] [--format {catalogue,rco,rco-catalogue,onisep,parcoursup,"
             "france-travail,lbb}] [--append] [--json] [--rejects N] {formations,offers,recruiters} file") in text
-    for help_text in [
-        "file to import (may be gzipped)",
-        "file format (default: guessed from the file; formations: catalogue JSON/CSV, RCO offer export, "
-        "RCO catalogue, ONISEP 2023 keys or Parcoursup)",
-        "add to the items of that kind instead of replacing them (known keys rejected)",
-        "print the full report as JSON",
-        "--rejects N ",
-        "rejected rows to list (default 20, -1 for all)",
+    lines = [line.rstrip() for line in text.splitlines()]
+    for option, help_text in [
+        ("file", "file to import (may be gzipped)"),
+        ("--format {catalogue,rco,rco-catalogue,onisep,parcoursup,france-travail,lbb}",
+         "file format (default: guessed from the file; formations: catalogue JSON/CSV, RCO offer export, "
+         "RCO catalogue, ONISEP 2023 keys or Parcoursup)"),
+        ("--append", "add to the items of that kind instead of replacing them (known keys rejected)"),
+        ("--json", "print the full report as JSON"),
+        ("--rejects N", "rejected rows to list (default 20, -1 for all)"),
     ]:
-        assert help_text in text, help_text
+        # The option, then its help alone after it (on its line, or the next when the option is long).
+        at = [i for i, line in enumerate(lines) if line.strip() == option or line.strip().startswith(option + "  ")]
+        assert at, (option, text)
+        here, following = lines[at[0]], lines[at[0] + 1] if at[0] + 1 < len(lines) else ""
+        assert here.endswith("  " + help_text) or following.strip() == help_text, (option, text)

@@ -570,6 +570,17 @@ def test_the_command_says_what_it_did(served: Path, tmp_path: Path) -> None:
     assert code == 1 and "Lignes rejetées (2 sur 3) :" in err
 
 
+def test_a_catalogue_nested_too_deep_is_refused_in_one_line(served: Path, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    before = digest(served)
+    with pytest.raises(ImportFailed) as info:
+        import_file(served, "formations", deep, fmt="catalogue")
+    assert str(info.value) == (f"deep.json : imbrication trop profonde (plus de {sys.getrecursionlimit()} niveaux "
+                               "de tableaux ou d'objets JSON) : ce n'est pas un export du catalogue.")
+    assert digest(served) == before
+
+
 def test_a_json_catalogue_export_is_imported(served: Path) -> None:
     result = import_file(served, "formations", CATALOGUE)
     assert result.fmt == "catalogue" and result.report.kept > 0
