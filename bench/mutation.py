@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fnmatch
 import json
 import os
 import re
@@ -388,7 +389,8 @@ def _dataset(work_root: Path) -> Path:
     return path
 
 
-def run_module(module: str, fresh: bool, survivors_only: bool = False, children: int = 1) -> dict | None:
+def run_module(module: str, fresh: bool, survivors_only: bool = False, children: int = 1,
+               only: tuple[str, ...] = ()) -> dict | None:
     work = WORK / _slug(module)
     if fresh and work.exists():
         shutil.rmtree(work)
@@ -402,6 +404,8 @@ def run_module(module: str, fresh: bool, survivors_only: bool = False, children:
         (WORK / "datasets").mkdir(exist_ok=True)
     # After new tests: run again only the mutants that survived (mutmut learns the new tests first).
     names = [n for n, s in _live_statuses(module).items() if s in ALIVE] if survivors_only else []
+    if only:
+        names = [n for n in names if any(fnmatch.fnmatch(n, pattern) for pattern in only)]
     # mutmut traces again only tests it has never seen: a test edited since must be traced too.
     (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     print(f"== {module}: mutmut run ({' '.join(MODULES[module])}){f' on {len(names)} survivors' if names else ''}",
@@ -560,6 +564,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="forget earlier results of these modules")
     parser.add_argument("--survivors", action="store_true", help="run again only the last run's survivors")
     parser.add_argument("--children", type=int, default=1, help="mutants run at once (default 1)")
+    parser.add_argument("--only", nargs="+", default=(), metavar="PATTERN",
+                        help="with --survivors: only the survivors whose name matches one of these")
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -574,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     records = {}
     for module in MODULES:
         if module in chosen and not args.report_only:
-            records[module] = run_module(module, args.fresh, args.survivors, args.children)
+            records[module] = run_module(module, args.fresh, args.survivors, args.children, tuple(args.only))
         else:
             # A work folder here holds a run newer than (or the same as) the saved one.
             records[module] = record(module) or saved_record(module)
