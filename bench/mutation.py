@@ -406,6 +406,9 @@ def run_module(module: str, fresh: bool, survivors_only: bool = False, children:
     names = [n for n, s in _live_statuses(module).items() if s in ALIVE] if survivors_only else []
     if only:
         names = [n for n in names if any(fnmatch.fnmatch(n, pattern) for pattern in only)]
+    if survivors_only and not names:
+        print(f"== {module}: no survivor to run again", flush=True)
+        return record(module)
     # mutmut traces again only tests it has never seen: a test edited since must be traced too.
     (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     print(f"== {module}: mutmut run ({' '.join(MODULES[module])}){f' on {len(names)} survivors' if names else ''}",
