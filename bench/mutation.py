@@ -405,8 +405,10 @@ def run_module(module: str, fresh: bool, survivors_only: bool = False, children:
     # After new tests: run again only the mutants that survived (mutmut learns the new tests first).
     names = [n for n, s in _live_statuses(module).items() if s in ALIVE] if survivors_only else []
     if only:
-        names = [n for n in names if any(fnmatch.fnmatch(n, pattern) for pattern in only)]
-    if survivors_only and not names:
+        # With --survivors: those survivors; alone: every mutant not killed yet (not run, or survived).
+        pool = names if survivors_only else [n for n, s in _live_statuses(module).items() if s not in KILLED]
+        names = [n for n in pool if any(fnmatch.fnmatch(n, pattern) for pattern in only)]
+    if (survivors_only or only) and not names:
         print(f"== {module}: no survivor to run again", flush=True)
         return record(module)
     # mutmut traces again only tests it has never seen: a test edited since must be traced too.
@@ -568,7 +570,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--survivors", action="store_true", help="run again only the last run's survivors")
     parser.add_argument("--children", type=int, default=1, help="mutants run at once (default 1)")
     parser.add_argument("--only", nargs="+", default=(), metavar="PATTERN",
-                        help="with --survivors: only the survivors whose name matches one of these")
+                        help="only the mutants not killed yet (with --survivors: the survivors) whose name "
+                             "matches one of these")
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():

@@ -213,3 +213,18 @@ def test_the_command_help_says_each_option():
         assert at, (option, text)
         here, following = lines[at[0]], lines[at[0] + 1] if at[0] + 1 < len(lines) else ""
         assert here.endswith("  " + help_text) or following.strip() == help_text, (option, text)
+
+
+def test_the_test_only_pause_hook(monkeypatch, capsys):
+    from widget_server.ingest import importer
+
+    slept = []
+    monkeypatch.setattr(importer.time, "sleep", slept.append)
+    monkeypatch.delenv(importer.PAUSE_ENV, raising=False)
+    importer._pause("parsed")
+    assert (capsys.readouterr().err, slept) == ("", [])
+    monkeypatch.setenv(importer.PAUSE_ENV, "copied:1.5, parsed:0.25,inserted")
+    for phase in ("parsed", "finalized", "copied", "inserted"):
+        importer._pause(phase)
+    assert capsys.readouterr().err == "widget-import-pause parsed\nwidget-import-pause copied\nwidget-import-pause inserted\n"
+    assert slept == [0.25, 1.5, 0.0]
