@@ -329,6 +329,22 @@ EQUIVALENT.update({
        "the tests pass: the same referentials." for f, n in (("x__parse", 13), ("x__parse_bounded", 6))},
     I + "x__parse_bounded__mutmut_1": "_parse never reads `table` (a parameter left from an older signature; "
                                       "removed after this run).",
+    **{I + f"x_detect_format__mutmut_{n}": "an unknown kind fails with the same KeyError either way, and "
+       "import_file refuses it before (its kinds are checked first)." for n in (3, 4, 5)},
+    I + "x_detect_format__mutmut_12": "one byte more of the head: the header line is read up to its first "
+                                      "newline, and no signature column starts at byte 4096.",
+    **{I + f"x_detect_format__mutmut_{n}": "the first line is the part before the first newline however many "
+       "further splits are made." for n in (25, 28)},
+    I + "x_detect_format__mutmut_31": "codec names are case-insensitive: 'UTF-8' is 'utf-8'.",
+    I + "x_detect_format__mutmut_36": "the header is lower-cased first: stripping 'X' as well as '\"' strips "
+                                      "nothing more.",
+    **{I + f"x__remove_stale_temporaries__mutmut_{n}": "the process id is what comes before the first '.tmp' "
+       "(names are .NAME.PID.tmp or .NAME.PID.tmp-journal): every split gives it." for n in (7, 8, 11)},
+    **{I + f"x__remove_stale_temporaries__mutmut_{n}": "the file was just listed by glob: it is missing only "
+       "if another process removed it in between." for n in (24, 25)},
+    **{I + f"x__pause__mutmut_{n}": "not killable in process: flushing matters only when stderr is a pipe, "
+       "which it is in the killed-import tests, run as subprocesses mutmut does not see (they would fail: "
+       "the parent waits for the line)." for n in (13, 16, 17)},
     I + "x__line__mutmut_8": "a default that ends in no digit reads as line 0, as '' does.",
     **{I + f"x__line__mutmut_{n}": "every `_where` is words and a number joined by single spaces (the readers "
        "write them): the last space-separated part is the same whichever split takes it."

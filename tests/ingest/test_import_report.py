@@ -96,6 +96,7 @@ def test_the_result():
     ("uai_aff;libelle", "parcoursup"),
     ("intitule_long,id_formation,id_action", "catalogue"),    # signatures are checked in order
     ("code INSEE lieu,intitulé", "rco"),                      # anything else: the RCO offer export
+    ("id_formation, id_action, intitule", "rco_catalogue"),   # spaces after the commas
 ])
 def test_a_formations_file_is_known_by_its_header(tmp_path, first_line, fmt):
     path = tmp_path / "formations.csv"
@@ -105,6 +106,16 @@ def test_a_formations_file_is_known_by_its_header(tmp_path, first_line, fmt):
     zipped = tmp_path / "formations.csv.gz"
     zipped.write_bytes(gzip.compress(path.read_bytes()))
     assert detect_format("formations", zipped) == fmt
+
+
+def test_a_header_in_another_encoding_is_still_read(tmp_path):
+    # Windows-1252 bytes in the header: read with replacement characters (the parser then says
+    # what the encoding problem is), the signature columns still found.
+    path = tmp_path / "ansi.csv"
+    path.write_bytes("id_formation;id_action;intitulé\n".encode("cp1252"))
+    assert detect_format("formations", path) == "rco_catalogue"
+    path.write_bytes("libellé;code INSEE lieu\n".encode("cp1252"))
+    assert detect_format("formations", path) == "rco"
 
 
 def test_json_is_the_catalogue_and_other_kinds_have_one_format(tmp_path):

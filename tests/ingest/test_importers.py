@@ -581,6 +581,34 @@ def test_a_catalogue_nested_too_deep_is_refused_in_one_line(served: Path, tmp_pa
     assert digest(served) == before
 
 
+def test_a_number_too_long_to_read_is_refused_in_one_line(served: Path, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.json"
+    huge.write_text('[{"cfd": ' + "9" * 5000 + "}]", encoding="utf-8")
+    with pytest.raises(ImportFailed) as info:
+        import_file(served, "formations", huge, fmt="catalogue")
+    assert str(info.value) == (f"huge.json : un nombre a plus de {sys.get_int_max_str_digits()} chiffres "
+                               "(limite de lecture) : corrigez cette valeur.")
+
+
+def test_stale_copies_of_dead_imports_are_removed_and_live_ones_kept(served: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        names = [f".{served.name}.abc.tmp", f".{served.name}.{alive.pid}.tmp",
+                 *(f".{served.name}.{dead.pid + 100_000 * n}.tmp" for n in range(1, 4)),
+                 f".{served.name}.{dead.pid}.tmp-journal"]
+        for name in names:
+            (served.parent / name).write_bytes(b"left over")
+        assert import_file(served, "offers", OFFERS).report.kept == 8
+        # Not a process id, or a running process's: kept (and that process left alone).
+        assert leftovers(served) == sorted([f".{served.name}.abc.tmp", f".{served.name}.{alive.pid}.tmp"])
+        assert alive.poll() is None
+    finally:
+        alive.kill()
+        alive.wait()
+
+
 def test_a_json_catalogue_export_is_imported(served: Path) -> None:
     result = import_file(served, "formations", CATALOGUE)
     assert result.fmt == "catalogue" and result.report.kept > 0
