@@ -593,7 +593,9 @@ def test_a_number_too_long_to_read_is_refused_in_one_line(served: Path, tmp_path
 def test_stale_copies_of_dead_imports_are_removed_and_live_ones_kept(served: Path) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # A live process that a stray signal would end (SIGHUP restored: it may start under nohup).
+    alive = subprocess.Popen([sys.executable, "-c", "import signal, time; "
+                              "signal.signal(signal.SIGHUP, signal.SIG_DFL); time.sleep(60)"])
     try:
         names = [f".{served.name}.abc.tmp", f".{served.name}.{alive.pid}.tmp",
                  *(f".{served.name}.{dead.pid + 100_000 * n}.tmp" for n in range(1, 4)),
@@ -607,6 +609,18 @@ def test_stale_copies_of_dead_imports_are_removed_and_live_ones_kept(served: Pat
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_the_size_limit_comes_from_the_settings_and_kinds_are_checked(served: Path, tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    monkeypatch.setenv("WIDGET_IMPORT_MAX_MB", "0.5")
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"resultats": [], "padding": "x" * 600_000}), encoding="utf-8")
+    with pytest.raises(ImportFailed) as info:
+        import_file(served, "offers", big)
+    assert "0.5 Mo (WIDGET_IMPORT_MAX_MB)" in str(info.value)
+    with pytest.raises(ValueError, match=r"^unknown kind 'jobs'; choose one of formations, offers, recruiters$"):
+        import_file(served, "jobs", OFFERS)
 
 
 def test_a_json_catalogue_export_is_imported(served: Path) -> None:
