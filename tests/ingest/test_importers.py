@@ -595,8 +595,10 @@ def test_stale_copies_of_dead_imports_are_removed_and_live_ones_kept(served: Pat
     dead.wait()
     # A live process that a stray signal would end (SIGHUP restored: it may start under nohup).
     alive = subprocess.Popen([sys.executable, "-c", "import signal, time; "
-                              "signal.signal(signal.SIGHUP, signal.SIG_DFL); time.sleep(60)"])
+                              "signal.signal(signal.SIGHUP, signal.SIG_DFL); print('ready', flush=True); "
+                              "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
     try:
+        assert alive.stdout.readline() == "ready\n"
         names = [f".{served.name}.abc.tmp", f".{served.name}.{alive.pid}.tmp",
                  *(f".{served.name}.{dead.pid + 100_000 * n}.tmp" for n in range(1, 4)),
                  f".{served.name}.{dead.pid}.tmp-journal"]
