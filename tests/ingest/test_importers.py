@@ -611,6 +611,7 @@ def test_stale_copies_of_dead_imports_are_removed_and_live_ones_kept(served: Pat
     finally:
         alive.kill()
         alive.wait()
+        alive.stdout.close()
 
 
 def test_the_size_limit_comes_from_the_settings_and_kinds_are_checked(served: Path, tmp_path: Path,
