@@ -230,6 +230,14 @@ EQUIVALENT.update({
 
 
 
+# Survivors of the last run that a test written after it kills (each checked by planting the mutant
+# by hand): still counted as survived until the next run.
+KILLED_SINCE: dict[str, str] = {
+    **{f"widget_server.ingest.importer.x_import_file__mutmut_{n}": "killed since by tests/ingest/test_importers.py::"
+       "test_format_names_are_taken_with_hyphens_as_the_command_spells_them (written after the run; the mutant "
+       "planted by hand fails it)." for n in (29, 30)},
+}
+
 NOTES = """## What the runs leave out
 
 - Each module is mutated against the test files listed in MODULES, not the whole suite: a
@@ -245,6 +253,13 @@ NOTES = """## What the runs leave out
   it). Each test now starts with an empty search cache (tests/conftest.py). Module-scoped fixtures
   remain: a function called only while a fixture is built is traced to the first test using it,
   which is why the tests of geo_entries() call it directly.
+
+- The importer's run was stopped before its end, to fit the session: the mutants "not run" in
+  its row are mostly in import_file, the slowest (each meets up to 21 import tests, 25 s a
+  mutant); they are left out of its score. `python bench/mutation.py --children 2
+  widget_server/ingest/importer.py` carries the run on from where it stopped.
+- mutmut ran under `nohup` here, which its children inherit: a test that counts on SIGHUP ending
+  a process restores it (tests/ingest/test_importers.py, stale copies).
 
 ## Found along the way
 
@@ -571,7 +586,7 @@ def write_report(records: dict[str, dict | None], command: str) -> None:
         lines.append("Not run yet: `python bench/mutation.py --planted`.")
     lines += ["", NOTES, "", "## Surviving mutants", ""]
     for name, survivor in survivors:
-        reason = EQUIVALENT.get(name, "not explained yet: a test is missing")
+        reason = EQUIVALENT.get(name) or KILLED_SINCE.get(name) or "not explained yet: a test is missing"
         lines.append(f"- `{name}` ({survivor['status']}): `{survivor['diff']}`. {reason}")
     RESULTS.write_text("\n".join(lines) + "\n")
 
@@ -604,8 +619,8 @@ def main(argv: list[str] | None = None) -> int:
         if module in chosen and not args.report_only:
             records[module] = run_module(module, args.fresh, args.survivors, args.children, tuple(args.only))
         else:
-            # A work folder here holds a run newer than (or the same as) the saved one.
-            records[module] = record(module) or saved_record(module)
+            # The saved runs are the record: a work folder may hold mutants of older source.
+            records[module] = saved_record(module)
     write_report(records, "python bench/mutation.py " + " ".join(argv if argv is not None else sys.argv[1:]))
     print(f"written: {RESULTS.relative_to(ROOT)}")
     return 0

@@ -626,6 +626,10 @@ def test_the_size_limit_comes_from_the_settings_and_kinds_are_checked(served: Pa
         import_file(served, "jobs", OFFERS)
 
 
+def test_format_names_are_taken_with_hyphens_as_the_command_spells_them(served: Path) -> None:
+    assert import_file(served, "offers", OFFERS, fmt="france-travail").fmt == "france_travail"
+
+
 def test_a_json_catalogue_export_is_imported(served: Path) -> None:
     result = import_file(served, "formations", CATALOGUE)
     assert result.fmt == "catalogue" and result.report.kept > 0

@@ -105,7 +105,7 @@ def import_file(dataset_path: Path, kind: str, file: Path, *, fmt: str | None = 
         try:
             refs = Referentials(src)
             previous = dict(src.execute("SELECT key, value FROM meta"))
-            records, report, organisations = _parse_bounded(table, fmt, file, refs, src, data_dir)
+            records, report, organisations = _parse_bounded(fmt, file, refs, src, data_dir)
             clean_record_urls(records, lambda record, message: report.fix(
                 _line(record), "unsafe_url", f"{record.get('_where', 'Une ligne')} : {message}"))
             _pause("parsed")
@@ -149,7 +149,7 @@ def detect_format(kind: str, file: Path) -> str:
     return "rco"
 
 
-def _parse(table: str, fmt: str, file: Path, refs: Referentials, src: sqlite3.Connection,
+def _parse(fmt: str, file: Path, refs: Referentials, src: sqlite3.Connection,
            data_dir: Path | None) -> tuple[list[dict], RowReport, list[dict] | None]:
     """(rows, report, organisation rows or None) of the file."""
     # Imported lazily: each format pulls its own dependencies (the catalogue ones load diploma files).
@@ -182,11 +182,11 @@ def _parse_catalogue_file(source: str, file: Path, refs: Referentials, src: sqli
     return formations, report, organisations
 
 
-def _parse_bounded(table: str, fmt: str, file: Path, refs: Referentials, src: sqlite3.Connection,
+def _parse_bounded(fmt: str, file: Path, refs: Referentials, src: sqlite3.Connection,
                    data_dir: Path | None) -> tuple[list[dict], RowReport, list[dict] | None]:
     """_parse, with what Python's parsers raise on hostile content turned into one clear ImportFailed."""
     try:
-        return _parse(table, fmt, file, refs, src, data_dir)
+        return _parse(fmt, file, refs, src, data_dir)
     except RecursionError:
         raise ImportFailed(f"{file.name} : imbrication trop profonde (plus de {sys.getrecursionlimit()} "
                            "niveaux de tableaux ou d'objets JSON) : ce n'est pas un export du catalogue.") from None
