@@ -253,11 +253,14 @@ NOTES = """## What the runs leave out
   it). Each test now starts with an empty search cache (tests/conftest.py). Module-scoped fixtures
   remain: a function called only while a fixture is built is traced to the first test using it,
   which is why the tests of geo_entries() call it directly.
-
 - The importer's run was stopped before its end, to fit the session: the mutants "not run" in
-  its row are mostly in import_file, the slowest (each meets up to 21 import tests, 25 s a
-  mutant); they are left out of its score. `python bench/mutation.py --children 2
-  widget_server/ingest/importer.py` carries the run on from where it stopped.
+  its row are in import_file, the slowest (each meets up to 21 import tests, 25 s a mutant);
+  they are left out of its score. import_file and _parse changed after the run (an unused
+  parameter removed), so `python bench/mutation.py --children 2 widget_server/ingest/importer.py`
+  mutates those two again from the start and keeps the other functions' verdicts.
+- combinations, rate_limit, security_headers, catalogue merge and outcomes were run in the
+  previous session (their work folders are gone; the records were rebuilt from that session's
+  report, as each JSON says); their tests have not changed since.
 - mutmut ran under `nohup` here, which its children inherit: a test that counts on SIGHUP ending
   a process restores it (tests/ingest/test_importers.py, stale copies).
 
